@@ -1,0 +1,98 @@
+#!/usr/bin/env node
+/**
+ * `noetl`: a thin command line over the services. Configuration comes from the
+ * environment (see the README); flags override the few things a command needs.
+ */
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { asNoetlError } from '../common/errors.ts';
+import { loadConfig, type Config } from '../platform/index.ts';
+import { buildPlaybook } from './commands/build.ts';
+import { checkCommand } from './commands/check.ts';
+import { devCommand } from './commands/dev.ts';
+import { openRuntime } from './runtime.ts';
+
+const print = (line: string): void => {
+  process.stdout.write(line + '\n');
+};
+
+function parseSet(value: string, previous: Record<string, unknown>): Record<string, unknown> {
+  const eq = value.indexOf('=');
+  if (eq <= 0) throw new InvalidArgumentError(`expected key=value, got "${value}"`);
+  const raw = value.slice(eq + 1);
+  let parsed: unknown = raw;
+  try {
+    parsed = JSON.parse(raw);
+  } catch {
+    // a bare string
+  }
+  return { ...previous, [value.slice(0, eq)]: parsed };
+}
+
+async function main(argv: string[]): Promise<number> {
+  const config = loadConfig();
+  const program = new Command('noetl')
+    .description('noetl: a data-product mesh registry with lineage and quality gates')
+    .showHelpAfterError()
+    .exitOverride();
+  let exitCode = 0;
+
+  program
+    .command('check')
+    .description('validate every contract, playbook and domain file; print file:line:col: code: message per problem')
+    .option('--domains <dir>', 'domains folder', config.domainsDir)
+    .addOption(new Option('--format <format>', 'output format').choices(['text', 'json']).default('text'))
+    .action((opts: { domains: string; format: 'text' | 'json' }) => {
+      exitCode = checkCommand(opts.domains, opts.format, print);
+    });
+
+  program
+    .command('run')
+    .description('run one playbook (<domain>/<playbook>) on the embedded runtime, with live progress')
+    .argument('<playbook>', 'e.g. risk/score_applications')
+    .option('--set <key=value>', 'override a workload value (repeatable; JSON values allowed)', parseSet, {})
+    .action(async (ref: string, opts: { set: Record<string, unknown> }) => {
+      exitCode = await withRuntime(config, async (rt) => {
+        const r = await buildPlaybook(rt, ref, opts.set, print);
+        if (r.state.error) print(`  ${r.state.error.code}: ${r.state.error.message.split('\n').join('\n  ')}`);
+        return r.state.status === 'completed' ? 0 : 1;
+      });
+    });
+
+  program
+    .command('dev')
+    .description('build every domain on the embedded runtime, then serve the registry (NOETL_PORT, default 8080)')
+    .option('--port <port>', 'HTTP port', (v) => Number(v))
+    .option('--no-serve', 'build and exit without serving')
+    .action(async (opts: { port?: number; serve: boolean }) => {
+      const cfg = opts.port === undefined ? config : { ...config, port: opts.port };
+      exitCode = await withRuntime(cfg, (rt) => devCommand(rt, print, { serve: opts.serve }));
+    });
+
+  try {
+    await program.parseAsync(argv);
+  } catch (e) {
+    const code = (e as { code?: string }).code;
+    if (code === 'commander.helpDisplayed' || code === 'commander.version') return 0;
+    if (code?.startsWith('commander.')) return 2;
+    throw e;
+  }
+  return exitCode;
+}
+
+async function withRuntime(config: Config, work: (rt: Awaited<ReturnType<typeof openRuntime>>) => Promise<number>): Promise<number> {
+  const rt = await openRuntime(config);
+  try {
+    return await work(rt);
+  } finally {
+    await rt.close();
+  }
+}
+
+main(process.argv).then(
+  (code) => process.exit(code),
+  (e: unknown) => {
+    const err = asNoetlError(e);
+    process.stderr.write(`noetl: ${err.format()}\n`);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,30 @@
+/** Live, human progress lines for an execution, and its closing summary. */
+import type { ExecutionEvent, QualityReport } from '../platform/bus/messages.ts';
+
+export type Print = (line: string) => void;
+
+const n = (v: number): string => v.toLocaleString('en-US');
+
+export function progressLine(e: ExecutionEvent): string | undefined {
+  switch (e.type) {
+    case 'step.started':
+      return `  … ${e.step}`;
+    case 'step.completed': {
+      const what = e.result.kind === 'table' ? `${n(e.result.rows)} rows, ${n(e.result.bytes)} bytes` : e.result.kind === 'value' ? 'value' : 'done';
+      return `  ✓ ${e.step} (${what}, ${e.durationMs} ms)${e.quality ? `\n${gateLines(e.quality)}` : ''}`;
+    }
+    case 'step.failed':
+      return `  ✗ ${e.step}: ${e.error.code}: ${e.error.message.split('\n').join('\n      ')}`;
+    case 'step.skipped':
+      return `  - ${e.step} (skipped: no live path reached it)`;
+    default:
+      return undefined;
+  }
+}
+
+function gateLines(q: QualityReport): string {
+  const failedWarnings = q.checks.filter((c) => !c.passed && c.severity === 'warning').length;
+  const passed = q.checks.filter((c) => c.passed).length;
+  const head = `      gate ${q.productId}@${q.contractVersion}: ${q.passed ? 'passed' : 'FAILED'}, ${passed}/${q.checks.length} checks passed${failedWarnings ? `, ${failedWarnings} warnings` : ''}`;
+  return q.passed ? `${head}; published` : head;
+}

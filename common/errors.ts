@@ -1,0 +1,93 @@
+/**
+ * The catalogue of coded errors. Every failure a user can meet has a stable code,
+ * a one-line meaning and whether retrying can help; the README lists them and a
+ * test keeps the two in sync. Errors know nothing of HTTP: the registry's edge
+ * handler maps codes to status codes.
+ */
+
+export const ERROR_CATALOGUE = {
+  E_CONFIG_INVALID: { retryable: false, meaning: 'an environment variable has a bad value' },
+  E_YAML_SYNTAX: { retryable: false, meaning: 'a YAML file does not parse' },
+  E_SCHEMA_INVALID: { retryable: false, meaning: 'a document does not match its schema' },
+  E_CONTRACT_INVALID: { retryable: false, meaning: 'a data-product contract is invalid' },
+  E_CONTRACT_DUPLICATE: { retryable: false, meaning: 'two contracts declare the same product id' },
+  E_PLAYBOOK_INVALID: { retryable: false, meaning: 'a playbook does not match the playbook schema' },
+  E_PLAYBOOK_UNDEFINED_STEP: { retryable: false, meaning: 'a next arc names a step that does not exist' },
+  E_PLAYBOOK_DUPLICATE_STEP: { retryable: false, meaning: 'two steps share a name' },
+  E_PLAYBOOK_UNREACHABLE_STEP: { retryable: false, meaning: 'no path leads from start to the step' },
+  E_PLAYBOOK_NO_START: { retryable: false, meaning: 'the workflow has no steps' },
+  E_PLAYBOOK_UNKNOWN_TOOL: { retryable: false, meaning: 'a step uses a tool kind no worker has' },
+  E_PLAYBOOK_UNDEFINED_PRODUCT: { retryable: false, meaning: 'produces/consumes names a product with no contract' },
+  E_PLAYBOOK_NOT_FOUND: { retryable: false, meaning: 'no playbook at that domain/name' },
+  E_PRODUCT_NOT_FOUND: { retryable: false, meaning: 'no product with that id' },
+  E_PRODUCT_NOT_PUBLISHED: { retryable: false, meaning: 'a consumed product has no published version yet' },
+  E_EXECUTION_NOT_FOUND: { retryable: false, meaning: 'no execution with that id' },
+  E_DOMAIN_INVALID: { retryable: false, meaning: 'a domain.yaml is missing or invalid' },
+  E_TEMPLATE: { retryable: false, meaning: 'a template or when-guard failed to render or evaluate' },
+  E_GUARD_NOT_BOOLEAN: { retryable: false, meaning: 'a when-guard evaluated to something other than true/false' },
+  E_TOOL_FAILED: { retryable: true, meaning: 'a tool raised an error while running a step' },
+  E_TOOL_SQL: { retryable: false, meaning: 'a SQL statement of a step failed' },
+  E_QUALITY_GATE_FAILED: { retryable: false, meaning: 'a product output broke an error-level check of its contract' },
+  E_SCHEMA_NONCONFORMANT: { retryable: false, meaning: 'a product output does not have the columns and types of its contract' },
+  E_ARTIFACT_OUTSIDE_ROOT: { retryable: false, meaning: 'an artifact reference resolves outside the store root' },
+  E_ARTIFACT_CHECKSUM: { retryable: false, meaning: 'an artifact does not match its checksum' },
+  E_ARTIFACT_NOT_FOUND: { retryable: false, meaning: 'an artifact reference points at nothing' },
+  E_MIGRATION_FAILED: { retryable: false, meaning: 'a database migration failed; nothing of it was applied' },
+  E_DATABASE_LOCKED: { retryable: true, meaning: 'the embedded database is held by another process' },
+  E_BUS_CLOSED: { retryable: true, meaning: 'the bus is closed' },
+  E_REQUEST_INVALID: { retryable: false, meaning: 'an API request is malformed' },
+  E_INTERNAL: { retryable: false, meaning: 'an unexpected internal error' },
+} as const satisfies Record<string, { retryable: boolean; meaning: string }>;
+
+export type ErrorCode = keyof typeof ERROR_CATALOGUE;
+
+/** Where a problem is, when it comes from a file. */
+export interface SourceLocation {
+  file: string;
+  line: number;
+  col: number;
+}
+
+/** An error with a stable code, a location when known, and whether retrying can help. */
+export class NoetlError extends Error {
+  readonly code: ErrorCode;
+  readonly location: SourceLocation | undefined;
+  readonly details: Record<string, unknown> | undefined;
+
+  constructor(
+    code: ErrorCode,
+    message: string,
+    options: { location?: SourceLocation; details?: Record<string, unknown>; cause?: unknown } = {},
+  ) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'NoetlError';
+    this.code = code;
+    this.location = options.location;
+    this.details = options.details;
+  }
+
+  get retryable(): boolean {
+    return ERROR_CATALOGUE[this.code].retryable;
+  }
+
+  /** `file:line:col: CODE: message`, or `CODE: message` without a location. */
+  format(): string {
+    const where = this.location ? `${this.location.file}:${this.location.line}:${this.location.col}: ` : '';
+    return `${where}${this.code}: ${this.message}`;
+  }
+
+  toJSON(): Record<string, unknown> {
+    return { code: this.code, message: this.message, location: this.location, details: this.details };
+  }
+}
+
+export function isNoetlError(e: unknown): e is NoetlError {
+  return e instanceof NoetlError;
+}
+
+/** Any thrown value as a NoetlError, keeping codes that are already there. */
+export function asNoetlError(e: unknown, fallback: ErrorCode = 'E_INTERNAL'): NoetlError {
+  if (e instanceof NoetlError) return e;
+  const message = e instanceof Error ? e.message : String(e);
+  return new NoetlError(fallback, message, { cause: e });
+}

@@ -1,0 +1,72 @@
+/**
+ * YAML with positions. A parsed file keeps its syntax tree so that any JSON path
+ * into the value (from a schema validator or a checker) can be turned back into
+ * `file:line:col`. Syntax errors come back as diagnostics, never as exceptions.
+ */
+import { isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node } from 'yaml';
+import type { Diagnostic } from './diagnostics.ts';
+import type { SourceLocation } from './errors.ts';
+
+export type PathSegment = string | number;
+
+export interface YamlSource {
+  file: string;
+  value: unknown;
+  /** Syntax errors; when non-empty, `value` must not be trusted. */
+  diagnostics: Diagnostic[];
+  /** The position of the deepest node along `path` (1-based line and column). */
+  locate(path: readonly PathSegment[]): SourceLocation;
+}
+
+export function parseYaml(text: string, file: string): YamlSource {
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
+  const at = (offset: number): SourceLocation => {
+    const { line, col } = lineCounter.linePos(offset);
+    return { file, line, col };
+  };
+  const diagnostics: Diagnostic[] = doc.errors.map((e) => ({
+    ...at(e.pos[0]),
+    code: 'E_YAML_SYNTAX',
+    severity: 'error',
+    message: firstLine(e.message),
+  }));
+  const value: unknown = diagnostics.length > 0 ? undefined : doc.toJS({ maxAliasCount: 100 });
+  return { file, value, diagnostics, locate: (path) => at(offsetOf(doc, path)) };
+}
+
+/** Splits a JSON pointer (`/a/0/b`) into path segments. */
+export function pointerToPath(pointer: string): PathSegment[] {
+  if (pointer === '' || pointer === '/') return [];
+  return pointer
+    .slice(1)
+    .split('/')
+    .map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'))
+    .map((s) => (/^\d+$/.test(s) ? Number(s) : s));
+}
+
+function offsetOf(doc: Document, path: readonly PathSegment[]): number {
+  let node: Node | null | undefined = doc.contents;
+  let offset = node?.range?.[0] ?? 0;
+  for (const segment of path) {
+    if (isMap(node)) {
+      const pair = node.items.find((p) => isPair(p) && isScalar(p.key) && String(p.key.value) === String(segment));
+      if (!pair) break;
+      const valueNode = pair.value as Node | null;
+      offset = valueNode?.range?.[0] ?? (pair.key as Node).range?.[0] ?? offset;
+      node = valueNode;
+    } else if (isSeq(node) && typeof segment === 'number') {
+      const item = node.items[segment] as Node | undefined;
+      if (!item) break;
+      offset = item.range?.[0] ?? offset;
+      node = item;
+    } else {
+      break;
+    }
+  }
+  return offset;
+}
+
+function firstLine(message: string): string {
+  return message.split('\n')[0] ?? message;
+}

@@ -1,0 +1,95 @@
+/**
+ * The messages services exchange over the bus, defined once. Commands go from
+ * the orchestrator to a worker pool; events come back from workers (and are
+ * written by the orchestrator itself). Nothing here carries row data: tables
+ * travel as references.
+ */
+
+export const SUBJECTS = {
+  commands: (pool: string): string => `noetl.commands.${pool}`,
+  events: (executionId: string): string => `noetl.events.${executionId}`,
+  allEvents: 'noetl.events.>',
+} as const;
+
+export const STREAMS = {
+  commands: { name: 'NOETL_COMMANDS', subjects: ['noetl.commands.>'] },
+  events: { name: 'NOETL_EVENTS', subjects: ['noetl.events.>'] },
+} as const;
+
+export interface ColumnSchema {
+  name: string;
+  type: string;
+}
+
+/** A table passed by reference: where it is and what it holds, never the rows. */
+export interface TableRef {
+  kind: 'table';
+  uri: string;
+  format: 'parquet';
+  schema: ColumnSchema[];
+  rows: number;
+  bytes: number;
+  sha256: string;
+}
+
+export type StepResult = TableRef | { kind: 'value'; value: unknown } | { kind: 'none' };
+
+export interface QualityCheckOutcome {
+  id: string;
+  title: string;
+  column: string | undefined;
+  severity: 'error' | 'warning';
+  passed: boolean;
+  observed: number | null;
+  expected: string;
+  extras: Record<string, unknown>;
+}
+
+export interface QualityReport {
+  productId: string;
+  contractVersion: string;
+  passed: boolean;
+  checks: QualityCheckOutcome[];
+  conformance: { column: string; severity: 'error' | 'warning'; expected: string; observed: string; message: string }[];
+  /** Where the output is: published when passed, staged otherwise. */
+  artifact: TableRef;
+  materializationId: string;
+}
+
+export interface ErrorInfo {
+  code: string;
+  message: string;
+  retryable: boolean;
+}
+
+/** A step to run, sent to `noetl.commands.<pool>`; the message id is `commandId`. */
+export interface StepCommand {
+  commandId: string;
+  executionId: string;
+  playbook: string;
+  domain: string;
+  step: string;
+  attempt: number;
+  tool: { kind: string; [option: string]: unknown };
+  /** Template scope: workload, execution_id and the results of finished steps. */
+  scope: { workload: Record<string, unknown>; execution_id: string; results: Record<string, StepResult> };
+  /** Published products the step reads, by product id. */
+  consumes: Record<string, TableRef>;
+  /** The contract the step's output must honour before it is published (the plain contract model). */
+  produces: { productId: string; contract: unknown } | undefined;
+}
+
+type EventBody =
+  | { type: 'execution.started'; playbook: string; workload: Record<string, unknown> }
+  | { type: 'step.dispatched'; step: string; attempt: number; commandId: string }
+  | { type: 'step.started'; step: string; attempt: number; worker: string }
+  | { type: 'step.completed'; step: string; attempt: number; result: StepResult; quality?: QualityReport; durationMs: number }
+  | { type: 'step.failed'; step: string; attempt: number; error: ErrorInfo; quality?: QualityReport; durationMs: number }
+  | { type: 'step.skipped'; step: string }
+  | { type: 'execution.completed' }
+  | { type: 'execution.failed'; error: ErrorInfo };
+
+/** One entry of an execution's event log. `eventId` makes applying it idempotent. */
+export type ExecutionEvent = EventBody & { eventId: string; executionId: string; at: string };
+
+export type EventType = ExecutionEvent['type'];

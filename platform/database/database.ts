@@ -1,0 +1,103 @@
+/**
+ * The database port: a Kysely instance over either the embedded PGlite (one
+ * process owns its data folder, guarded by a lock file) or a real PostgreSQL
+ * server. Both speak the same SQL, so every query and migration runs on both.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { PGlite } from '@electric-sql/pglite';
+import { Kysely, PostgresDialect } from 'kysely';
+import { PGliteDialect } from 'kysely-pglite-dialect';
+import pg from 'pg';
+import { NoetlError } from '../../common/errors.ts';
+import type { Schema } from './schema.ts';
+
+export type Db = Kysely<Schema>;
+
+export interface Database {
+  db: Db;
+  kind: 'embedded' | 'postgres';
+  /** Runs a multi-statement SQL script (migrations). */
+  execScript(script: string): Promise<void>;
+  close(): Promise<void>;
+}
+
+export type DatabaseTarget = { kind: 'postgres'; url: string } | { kind: 'embedded'; dataDir: string | undefined };
+
+/** Opens the database: PostgreSQL when a URL is given, else PGlite under `dataDir` (in memory when undefined). */
+export async function openDatabase(target: DatabaseTarget): Promise<Database> {
+  return target.kind === 'postgres' ? openPostgres(target.url) : openEmbedded(target.dataDir);
+}
+
+function openPostgres(url: string): Database {
+  // int8 and numeric come back as numbers: counts and sizes here fit in a double.
+  const types = { getTypeParser: (oid: number, format?: 'text' | 'binary') => (oid === 20 || oid === 1700 ? (v: string) => Number(v) : pg.types.getTypeParser(oid, format)) };
+  const pool = new pg.Pool({ connectionString: url, max: 10, types });
+  const db = new Kysely<Schema>({ dialect: new PostgresDialect({ pool }) });
+  return {
+    db,
+    kind: 'postgres',
+    async execScript(script) {
+      const client = await pool.connect();
+      try {
+        await client.query(script);
+      } finally {
+        client.release();
+      }
+    },
+    close: () => db.destroy(),
+  };
+}
+
+async function openEmbedded(dataDir: string | undefined): Promise<Database> {
+  const release = dataDir === undefined ? () => {} : acquireLock(dataDir);
+  let pglite: PGlite;
+  try {
+    pglite = dataDir === undefined ? await PGlite.create() : await PGlite.create(dataDir);
+  } catch (e) {
+    release();
+    throw e;
+  }
+  const db = new Kysely<Schema>({ dialect: new PGliteDialect(pglite) });
+  return {
+    db,
+    kind: 'embedded',
+    async execScript(script) {
+      await pglite.exec(script);
+    },
+    async close() {
+      await db.destroy();
+      if (!pglite.closed) await pglite.close();
+      release();
+    },
+  };
+}
+
+/** One process owns an embedded database: a lock file names it, and a live owner keeps others out. */
+function acquireLock(dataDir: string): () => void {
+  fs.mkdirSync(dataDir, { recursive: true });
+  const lock = path.join(path.dirname(dataDir), `${path.basename(dataDir)}.lock`);
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      fs.writeFileSync(lock, String(process.pid), { flag: 'wx' });
+      return () => fs.rmSync(lock, { force: true });
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+      const owner = Number(fs.readFileSync(lock, 'utf8'));
+      if (owner && owner !== process.pid && isAlive(owner)) {
+        throw new NoetlError('E_DATABASE_LOCKED', `the embedded database ${dataDir} is in use by process ${owner}; reach it over HTTP (e.g. --server http://localhost:8080) or stop that process`);
+      }
+      fs.rmSync(lock, { force: true });
+    }
+  }
+  throw new NoetlError('E_DATABASE_LOCKED', `cannot lock the embedded database ${dataDir}`);
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}

@@ -1,0 +1,42 @@
+/** The playbook as the orchestrator reads it, after parsing and validation. */
+import type { PathSegment } from '../../../common/yaml-source.ts';
+
+export type RouteMode = 'inclusive' | 'exclusive';
+
+export interface Arc {
+  step: string;
+  when: string | boolean | undefined;
+  path: PathSegment[];
+}
+
+export interface ToolSpec {
+  kind: string;
+  [option: string]: unknown;
+}
+
+export interface Step {
+  name: string;
+  desc: string | undefined;
+  tool: ToolSpec;
+  mode: RouteMode;
+  next: Arc[];
+  produces: string | undefined;
+  consumes: string[];
+  path: PathSegment[];
+}
+
+export interface Playbook {
+  /** `<domain>/<name>`. */
+  ref: string;
+  domain: string;
+  name: string;
+  description: string | undefined;
+  workload: Record<string, unknown>;
+  steps: Step[];
+  file: string;
+}
+
+/** The first step of the workflow is where every execution begins. */
+export function startStep(p: Playbook): Step {
+  return p.steps[0]!;
+}

@@ -1,0 +1,157 @@
+/**
+ * Playbook parsing and static checks. Each problem is a positioned diagnostic;
+ * a playbook is returned only when there are no errors. What the checker needs
+ * from outside (known tool kinds, known product ids) is passed in.
+ */
+import { Ajv2019 } from 'ajv/dist/2019.js';
+import type { Diagnostic } from '../../../common/diagnostics.ts';
+import type { ErrorCode } from '../../../common/errors.ts';
+import { parseYaml, pointerToPath, type YamlSource, type PathSegment } from '../../../common/yaml-source.ts';
+import schema from './playbook.schema.json' with { type: 'json' };
+import type { Arc, Playbook, Step, ToolSpec } from './model.ts';
+
+const ajv = new Ajv2019({ allErrors: true, strict: false });
+const validate = ajv.compile(schema);
+
+export interface CheckContext {
+  /** Tool kinds some worker can run. */
+  toolKinds: ReadonlySet<string>;
+  /** Product ids that have a contract. */
+  products: ReadonlySet<string>;
+}
+
+export interface PlaybookParseResult {
+  playbook: Playbook | undefined;
+  diagnostics: Diagnostic[];
+}
+
+/** Parses a playbook of `domain`; `playbook` is set only when there is no error. */
+export function parsePlaybook(text: string, file: string, domain: string, ctx: CheckContext): PlaybookParseResult {
+  const source = parseYaml(text, file);
+  if (source.diagnostics.length > 0) return { playbook: undefined, diagnostics: source.diagnostics };
+  if (!validate(source.value)) return { playbook: undefined, diagnostics: shapeDiagnostics(source, validate.errors ?? []) };
+  const playbook = toModel(source.value as Raw, file, domain);
+  const diagnostics = checkPlaybook(playbook, source, ctx);
+  return { playbook: diagnostics.some((d) => d.severity === 'error') ? undefined : playbook, diagnostics };
+}
+
+function checkPlaybook(p: Playbook, source: YamlSource, ctx: CheckContext): Diagnostic[] {
+  const out: Diagnostic[] = [];
+  const report = (code: ErrorCode, path: PathSegment[], message: string): void => {
+    out.push({ ...source.locate(path), code, severity: 'error', message });
+  };
+  const names = new Map<string, Step>();
+  for (const s of p.steps) {
+    if (names.has(s.name)) report('E_PLAYBOOK_DUPLICATE_STEP', [...s.path, 'step'], `step "${s.name}" is defined twice`);
+    names.set(s.name, s);
+  }
+  for (const s of p.steps) {
+    if (!ctx.toolKinds.has(s.tool.kind)) {
+      report('E_PLAYBOOK_UNKNOWN_TOOL', [...s.path, 'tool', 'kind'], `step "${s.name}" uses tool "${s.tool.kind}"; known tools: ${[...ctx.toolKinds].sort().join(', ')}`);
+    }
+    for (const a of s.next) {
+      if (!names.has(a.step)) report('E_PLAYBOOK_UNDEFINED_STEP', [...a.path, 'step'], `step "${s.name}" goes next to "${a.step}", which is not defined${suggest(a.step, names.keys())}`);
+    }
+    if (s.produces !== undefined && !ctx.products.has(s.produces)) {
+      report('E_PLAYBOOK_UNDEFINED_PRODUCT', [...s.path, 'produces'], `step "${s.name}" produces "${s.produces}", which has no contract`);
+    }
+    s.consumes.forEach((c, i) => {
+      if (!ctx.products.has(c)) report('E_PLAYBOOK_UNDEFINED_PRODUCT', [...s.path, 'consumes', i], `step "${s.name}" consumes "${c}", which has no contract`);
+    });
+  }
+  const reachable = new Set<string>();
+  const queue = [p.steps[0]!.name];
+  while (queue.length > 0) {
+    const n = queue.pop()!;
+    if (reachable.has(n)) continue;
+    reachable.add(n);
+    for (const a of names.get(n)?.next ?? []) queue.push(a.step);
+  }
+  for (const s of p.steps) {
+    if (!reachable.has(s.name)) report('E_PLAYBOOK_UNREACHABLE_STEP', [...s.path, 'step'], `step "${s.name}" cannot be reached from "${p.steps[0]!.name}"`);
+  }
+  return out;
+}
+
+function suggest(name: string, candidates: Iterable<string>): string {
+  let best: string | undefined;
+  let bestDistance = Infinity;
+  for (const c of candidates) {
+    const d = editDistance(name, c);
+    if (d < bestDistance) [best, bestDistance] = [c, d];
+  }
+  return best !== undefined && bestDistance <= Math.max(2, Math.floor(name.length / 3)) ? ` (did you mean "${best}"?)` : '';
+}
+
+function editDistance(a: string, b: string): number {
+  const row = Array.from({ length: b.length + 1 }, (_, i) => i);
+  for (let i = 1; i <= a.length; i++) {
+    let prev = row[0]!;
+    row[0] = i;
+    for (let j = 1; j <= b.length; j++) {
+      const tmp = row[j]!;
+      row[j] = Math.min(row[j]! + 1, row[j - 1]! + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1));
+      prev = tmp;
+    }
+  }
+  return row[b.length]!;
+}
+
+function shapeDiagnostics(source: YamlSource, errors: NonNullable<typeof validate.errors>): Diagnostic[] {
+  const out: Diagnostic[] = [];
+  const seen = new Set<string>();
+  for (const e of errors) {
+    // oneOf on `next` repeats its branches' errors; report the branch errors only.
+    if (e.keyword === 'oneOf') continue;
+    const field = e.instancePath === '' ? 'playbook' : e.instancePath.slice(1).replace(/\//g, '.');
+    let message = `${field} ${e.message ?? 'is invalid'}`;
+    if (e.keyword === 'additionalProperties') message = `${field} has unknown field "${(e.params as { additionalProperty: string }).additionalProperty}"`;
+    if (e.keyword === 'enum') message += `: ${(e.params as { allowedValues: unknown[] }).allowedValues.map((v) => JSON.stringify(v)).join(', ')}`;
+    if (seen.has(e.instancePath)) continue;
+    seen.add(e.instancePath);
+    out.push({ ...source.locate(pointerToPath(e.instancePath)), code: 'E_PLAYBOOK_INVALID', severity: 'error', message });
+  }
+  return out;
+}
+
+type Raw = {
+  metadata: { name: string; description?: string };
+  workload?: Record<string, unknown>;
+  workflow: RawStep[];
+};
+type RawArc = { step: string; when?: string | boolean };
+type RawStep = {
+  step: string;
+  desc?: string;
+  tool?: ToolSpec;
+  produces?: string;
+  consumes?: string[];
+  next?: RawArc[] | { mode?: 'inclusive' | 'exclusive'; arcs: RawArc[] };
+};
+
+function toModel(raw: Raw, file: string, domain: string): Playbook {
+  return {
+    ref: `${domain}/${raw.metadata.name}`,
+    domain,
+    name: raw.metadata.name,
+    description: raw.metadata.description,
+    workload: raw.workload ?? {},
+    file,
+    steps: raw.workflow.map((s, i): Step => {
+      const path: PathSegment[] = ['workflow', i];
+      const listed = Array.isArray(s.next);
+      const arcs = (Array.isArray(s.next) ? s.next : s.next?.arcs) ?? [];
+      const arcsPath: PathSegment[] = listed ? [...path, 'next'] : [...path, 'next', 'arcs'];
+      return {
+        name: s.step,
+        desc: s.desc,
+        tool: s.tool ?? { kind: 'noop' },
+        mode: (!Array.isArray(s.next) && s.next?.mode) || 'inclusive',
+        next: arcs.map((a, j): Arc => ({ step: a.step, when: a.when, path: [...arcsPath, j] })),
+        produces: s.produces,
+        consumes: s.consumes ?? [],
+        path,
+      };
+    }),
+  };
+}

@@ -1,0 +1,157 @@
+/**
+ * The execution engine: pure functions over an execution's state. `apply` folds
+ * one event into the state; `decide` says what should happen next. The state of
+ * an execution is the fold of its event log, so replaying a log gives the same
+ * state and the same decisions.
+ *
+ * Tokens are `live` or `skip`. A router puts live tokens on the arcs it takes
+ * and skip tokens on the others (dead-path elimination), so a join always
+ * resolves: it fires when every input holds a token and one is live, and is
+ * skipped (passing skips on) when all are skips.
+ */
+import { NoetlError, asNoetlError } from '../../../common/errors.ts';
+import type { ErrorInfo, ExecutionEvent, StepResult } from '../../../platform/bus/messages.ts';
+import type { Net, Transition } from './net.ts';
+
+export type Token = 'live' | 'skip';
+export type StepStatus = 'waiting' | 'dispatched' | 'running' | 'completed' | 'failed' | 'skipped';
+
+export interface ExecutionState {
+  executionId: string;
+  status: 'running' | 'completed' | 'failed';
+  workload: Record<string, unknown>;
+  marking: Record<string, Token>;
+  steps: Record<string, { status: StepStatus; attempt: number }>;
+  results: Record<string, StepResult>;
+  error: ErrorInfo | undefined;
+}
+
+export type Decision =
+  | { type: 'dispatch'; step: string; attempt: number }
+  | { type: 'skip'; step: string }
+  | { type: 'complete' }
+  | { type: 'fail'; error: ErrorInfo };
+
+/** Evaluates a `when` guard against a scope; injected so the engine stays free of the template library. */
+export type GuardEvaluator = (expression: string | boolean, scope: Record<string, unknown>) => boolean;
+
+export function initialState(net: Net, executionId: string, workload: Record<string, unknown>): ExecutionState {
+  const steps: ExecutionState['steps'] = {};
+  for (const name of net.order) steps[name] = { status: 'waiting', attempt: 0 };
+  return { executionId, status: 'running', workload, marking: { [net.initialPlace]: 'live' }, steps, results: {}, error: undefined };
+}
+
+/** The template scope of an execution: workload, execution id and finished steps' results. */
+export function scopeOf(state: ExecutionState): { workload: Record<string, unknown>; execution_id: string; results: Record<string, StepResult> } {
+  return { workload: state.workload, execution_id: state.executionId, results: state.results };
+}
+
+/** Folds one event into the state (returns a new state; the input is not changed). */
+export function apply(net: Net, state: ExecutionState, event: ExecutionEvent, guard: GuardEvaluator): ExecutionState {
+  const s: ExecutionState = structuredClone(state);
+  switch (event.type) {
+    case 'execution.started':
+    case 'step.started':
+      if (event.type === 'step.started' && s.steps[event.step]?.status === 'dispatched') s.steps[event.step]!.status = 'running';
+      return s;
+    case 'step.dispatched':
+      consumeInputs(net, s, event.step);
+      s.steps[event.step] = { status: 'dispatched', attempt: event.attempt };
+      return s;
+    case 'step.skipped': {
+      consumeInputs(net, s, event.step);
+      s.steps[event.step] = { status: 'skipped', attempt: s.steps[event.step]?.attempt ?? 0 };
+      for (const out of transition(net, event.step).outputs) s.marking[out.place] = 'skip';
+      return s;
+    }
+    case 'step.completed': {
+      const step = s.steps[event.step];
+      if (!step || (step.status !== 'dispatched' && step.status !== 'running') || step.attempt !== event.attempt) return s;
+      step.status = 'completed';
+      s.results[event.step] = event.result;
+      route(net, s, event.step, guard);
+      return s;
+    }
+    case 'step.failed': {
+      const step = s.steps[event.step];
+      if (!step || (step.status !== 'dispatched' && step.status !== 'running') || step.attempt !== event.attempt) return s;
+      step.status = 'failed';
+      s.error ??= { ...event.error, message: `step "${event.step}" failed: ${event.error.message}` };
+      return s;
+    }
+    case 'execution.completed':
+      s.status = 'completed';
+      return s;
+    case 'execution.failed':
+      s.status = 'failed';
+      s.error = event.error;
+      return s;
+  }
+}
+
+/** What should happen next, given the state. Empty while steps are in flight and nothing is enabled. */
+export function decide(net: Net, state: ExecutionState): Decision[] {
+  if (state.status !== 'running') return [];
+  if (state.error) return inFlight(state) ? [] : [{ type: 'fail', error: state.error }];
+  const out: Decision[] = [];
+  for (const name of net.order) {
+    const t = transition(net, name);
+    if (state.steps[name]?.status !== 'waiting') continue;
+    const tokens = t.inputs.map((p) => state.marking[p]);
+    if (tokens.some((tok) => tok === undefined)) continue;
+    out.push(tokens.includes('live') ? { type: 'dispatch', step: name, attempt: 1 } : { type: 'skip', step: name });
+  }
+  if (out.length > 0 || inFlight(state)) return out;
+  const stuck = net.order.filter((n) => state.steps[n]?.status === 'waiting' && hasAnyToken(net, state, n));
+  if (stuck.length > 0) {
+    return [{ type: 'fail', error: { code: 'E_INTERNAL', message: `steps ${stuck.join(', ')} wait for tokens that can never come`, retryable: false } }];
+  }
+  return [{ type: 'complete' }];
+}
+
+/** Replays an event log from the start; the result equals the live state. */
+export function replay(net: Net, events: readonly ExecutionEvent[], guard: GuardEvaluator): ExecutionState | undefined {
+  const first = events[0];
+  if (!first || first.type !== 'execution.started') return undefined;
+  let state = initialState(net, first.executionId, first.workload);
+  for (const e of events) state = apply(net, state, e, guard);
+  return state;
+}
+
+function transition(net: Net, name: string): Transition {
+  const t = net.transitions.get(name);
+  if (!t) throw new NoetlError('E_PLAYBOOK_UNDEFINED_STEP', `no step "${name}" in this playbook`);
+  return t;
+}
+
+function consumeInputs(net: Net, s: ExecutionState, step: string): void {
+  for (const p of transition(net, step).inputs) delete s.marking[p];
+}
+
+function route(net: Net, s: ExecutionState, step: string, guard: GuardEvaluator): void {
+  const t = transition(net, step);
+  const scope = scopeOf(s);
+  let taken = false;
+  for (const out of t.outputs) {
+    let live = false;
+    if (!(t.mode === 'exclusive' && taken)) {
+      try {
+        live = out.when === undefined ? true : guard(out.when, scope);
+      } catch (e) {
+        const err = asNoetlError(e, 'E_TEMPLATE');
+        s.error ??= { code: err.code, message: `routing from "${step}" to "${out.to}": ${err.message}`, retryable: false };
+        live = false;
+      }
+    }
+    taken ||= live;
+    s.marking[out.place] = live ? 'live' : 'skip';
+  }
+}
+
+function inFlight(s: ExecutionState): boolean {
+  return Object.values(s.steps).some((st) => st.status === 'dispatched' || st.status === 'running');
+}
+
+function hasAnyToken(net: Net, s: ExecutionState, step: string): boolean {
+  return transition(net, step).inputs.some((p) => s.marking[p] !== undefined);
+}

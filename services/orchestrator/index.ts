@@ -1,0 +1,5 @@
+/** The orchestrator service: the playbook DSL, the pure net engine and the supervisor. */
+export * from './dsl/index.ts';
+export { compileNet, type Net } from './engine/net.ts';
+export { apply, decide, initialState, replay, type ExecutionState, type Decision } from './engine/engine.ts';
+export { Supervisor, type SupervisorOptions } from './supervisor/supervisor.ts';

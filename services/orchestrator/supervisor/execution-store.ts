@@ -1,0 +1,148 @@
+/**
+ * The orchestrator's persistence: executions, the append-only event log, and
+ * the effects of events on the catalog (artifacts, materializations, quality
+ * results, a product's current version). An event and its effects are written
+ * in one transaction; an event id already in the log is not applied again.
+ */
+import { sql, type Transaction } from 'kysely';
+import { NoetlError } from '../../../common/errors.ts';
+import type { Contract } from '../../../contracts/index.ts';
+import type { Db, Schema } from '../../../platform/index.ts';
+import type { ExecutionEvent, QualityReport, TableRef } from '../../../platform/bus/messages.ts';
+
+type Tx = Transaction<Schema>;
+
+export class ExecutionStore {
+  constructor(private readonly db: Db) {}
+
+  async playbookSource(ref: string): Promise<{ source: string; sha256: string; file: string; domain: string }> {
+    const row = await this.db
+      .selectFrom('playbooks as p')
+      .innerJoin('playbook_versions as v', (j) => j.onRef('v.ref', '=', 'p.ref').onRef('v.sha256', '=', 'p.current_sha'))
+      .select(['v.source', 'v.sha256', 'v.file', 'p.domain'])
+      .where('p.ref', '=', ref)
+      .executeTakeFirst();
+    if (!row) throw new NoetlError('E_PLAYBOOK_NOT_FOUND', `no playbook "${ref}" in the catalog`);
+    return row;
+  }
+
+  async playbookVersion(ref: string, sha256: string): Promise<{ source: string; file: string; domain: string }> {
+    const row = await this.db
+      .selectFrom('playbook_versions as v')
+      .innerJoin('playbooks as p', 'p.ref', 'v.ref')
+      .select(['v.source', 'v.file', 'p.domain'])
+      .where('v.ref', '=', ref)
+      .where('v.sha256', '=', sha256)
+      .executeTakeFirst();
+    if (!row) throw new NoetlError('E_PLAYBOOK_NOT_FOUND', `no version ${sha256.slice(0, 12)} of playbook "${ref}"`);
+    return row;
+  }
+
+  async productIds(): Promise<Set<string>> {
+    const rows = await this.db.selectFrom('products').select('id').execute();
+    return new Set(rows.map((r) => r.id));
+  }
+
+  /** The current contract of each product. */
+  async contracts(ids: readonly string[]): Promise<Map<string, Contract>> {
+    if (ids.length === 0) return new Map();
+    const rows = await this.db
+      .selectFrom('products as p')
+      .innerJoin('contract_versions as c', (j) => j.onRef('c.product_id', '=', 'p.id').onRef('c.version', '=', 'p.contract_version'))
+      .select(['p.id', 'c.body'])
+      .where('p.id', 'in', ids)
+      .execute();
+    return new Map(rows.map((r) => [r.id, r.body as Contract]));
+  }
+
+  /** The published table of each product that has one. */
+  async publishedRefs(ids: readonly string[]): Promise<Map<string, TableRef>> {
+    if (ids.length === 0) return new Map();
+    const rows = await this.db
+      .selectFrom('products as p')
+      .innerJoin('materializations as m', 'm.id', 'p.current_materialization_id')
+      .innerJoin('artifacts as a', 'a.uri', 'm.artifact_uri')
+      .select(['p.id', 'a.uri', 'a.schema', 'a.rows', 'a.bytes', 'a.sha256'])
+      .where('p.id', 'in', ids)
+      .execute();
+    return new Map(rows.map((r) => [r.id, { kind: 'table', uri: r.uri, format: 'parquet', schema: r.schema, rows: Number(r.rows), bytes: Number(r.bytes), sha256: r.sha256 }]));
+  }
+
+  async createExecution(id: string, ref: string, sha: string, workload: Record<string, unknown>): Promise<void> {
+    await this.db.insertInto('executions').values({ id, playbook_ref: ref, playbook_sha: sha, status: 'running', workload: JSON.stringify(workload), error: null }).execute();
+  }
+
+  async execution(id: string): Promise<{ playbook_ref: string; playbook_sha: string; status: string } | undefined> {
+    return this.db.selectFrom('executions').select(['playbook_ref', 'playbook_sha', 'status']).where('id', '=', id).executeTakeFirst();
+  }
+
+  async events(executionId: string): Promise<ExecutionEvent[]> {
+    const rows = await this.db.selectFrom('events').select('payload').where('execution_id', '=', executionId).orderBy('seq').execute();
+    return rows.map((r) => r.payload as ExecutionEvent);
+  }
+
+  /** Appends an event and its effects atomically; false when the event id was already applied. */
+  async append(event: ExecutionEvent): Promise<boolean> {
+    return this.db.transaction().execute(async (tx) => {
+      const inserted = await tx
+        .insertInto('events')
+        .values({ event_id: event.eventId, execution_id: event.executionId, type: event.type, step: 'step' in event ? event.step : null, payload: JSON.stringify(event), at: event.at })
+        .onConflict((oc) => oc.column('event_id').doNothing())
+        .returning('seq')
+        .executeTakeFirst();
+      if (!inserted) return false;
+      await applyEffects(tx, event);
+      return true;
+    });
+  }
+}
+
+async function applyEffects(tx: Tx, e: ExecutionEvent): Promise<void> {
+  switch (e.type) {
+    case 'step.completed':
+      if (e.result.kind === 'table') await recordArtifact(tx, e.executionId, e.step, e.result, e.quality ? 'published' : 'staged');
+      if (e.quality) await recordMaterialization(tx, e.executionId, e.step, e.quality, 'published');
+      return;
+    case 'step.failed':
+      if (e.quality) {
+        await recordArtifact(tx, e.executionId, e.step, e.quality.artifact, 'staged');
+        await recordMaterialization(tx, e.executionId, e.step, e.quality, 'rejected');
+      }
+      return;
+    case 'execution.completed':
+    case 'execution.failed':
+      await tx
+        .updateTable('executions')
+        .set({ status: e.type === 'execution.completed' ? 'completed' : 'failed', error: e.type === 'execution.failed' ? JSON.stringify(e.error) : null, finished_at: e.at })
+        .where('id', '=', e.executionId)
+        .execute();
+      return;
+    default:
+      return;
+  }
+}
+
+async function recordArtifact(tx: Tx, executionId: string, step: string, ref: TableRef, state: 'staged' | 'published'): Promise<void> {
+  await tx
+    .insertInto('artifacts')
+    .values({ uri: ref.uri, execution_id: executionId, step, format: ref.format, schema: JSON.stringify(ref.schema), rows: ref.rows, bytes: ref.bytes, sha256: ref.sha256, state })
+    .onConflict((oc) => oc.column('uri').doUpdateSet({ state, rows: ref.rows, bytes: ref.bytes, sha256: ref.sha256, schema: JSON.stringify(ref.schema) }))
+    .execute();
+}
+
+async function recordMaterialization(tx: Tx, executionId: string, step: string, q: QualityReport, status: 'published' | 'rejected'): Promise<void> {
+  await tx
+    .insertInto('materializations')
+    .values({ id: q.materializationId, product_id: q.productId, execution_id: executionId, step, contract_version: q.contractVersion, artifact_uri: q.artifact.uri, status, rows: q.artifact.rows })
+    .onConflict((oc) => oc.column('id').doNothing())
+    .execute();
+  if (q.checks.length > 0) {
+    await tx
+      .insertInto('quality_results')
+      .values(q.checks.map((c) => ({ materialization_id: q.materializationId, product_id: q.productId, check_id: c.id, title: c.title, column_name: c.column ?? null, severity: c.severity, passed: c.passed, observed: c.observed, expected: c.expected, extras: JSON.stringify(c.extras) })))
+      .execute();
+  }
+  if (status === 'published') {
+    await tx.updateTable('products').set({ current_materialization_id: q.materializationId, updated_at: sql<Date>`now()` }).where('id', '=', q.productId).execute();
+  }
+}

@@ -1,0 +1,234 @@
+/**
+ * The supervisor drives executions: it starts them, turns engine decisions into
+ * persisted events and commands, and applies the events workers send back.
+ * Every event is written to the log before it has effects; events of one
+ * execution are applied one at a time; an event id already applied is ignored.
+ * An execution not in memory (after a restart) is rebuilt by replaying its log.
+ */
+import { randomUUID } from 'node:crypto';
+import { EventEmitter } from 'node:events';
+import { formatDiagnostic } from '../../../common/diagnostics.ts';
+import { NoetlError, asNoetlError } from '../../../common/errors.ts';
+import { evaluateGuard } from '../../../common/expressions.ts';
+import type { Contract } from '../../../contracts/index.ts';
+import { SUBJECTS, type Bus, type Delivery, type ExecutionEvent, type StepCommand, type Subscription, type TableRef } from '../../../platform/bus/index.ts';
+import type { Db } from '../../../platform/index.ts';
+import type { Logger } from '../../../platform/log/logger.ts';
+import { parsePlaybook, type Playbook } from '../dsl/index.ts';
+import { apply, decide, initialState, replay, scopeOf, type Decision, type ExecutionState } from '../engine/engine.ts';
+import { compileNet, type Net } from '../engine/net.ts';
+import { ExecutionStore } from './execution-store.ts';
+
+export interface SupervisorOptions {
+  db: Db;
+  bus: Bus;
+  log: Logger;
+  /** Tool kinds the worker pools can run, for checking playbooks at start. */
+  toolKinds: ReadonlySet<string>;
+  pool?: string;
+}
+
+interface Running {
+  playbook: Playbook;
+  net: Net;
+  state: ExecutionState;
+  contracts: Map<string, Contract>;
+  consumes: Map<string, TableRef>;
+  /** Serialises event handling for this execution. */
+  queue: Promise<void>;
+}
+
+type EventBody = ExecutionEvent extends infer E ? (E extends ExecutionEvent ? Omit<E, 'eventId' | 'executionId' | 'at'> : never) : never;
+
+export class Supervisor {
+  private readonly store: ExecutionStore;
+  private readonly running = new Map<string, Running>();
+  private readonly emitter = new EventEmitter();
+  private subscription: Subscription | undefined;
+
+  constructor(private readonly options: SupervisorOptions) {
+    this.store = new ExecutionStore(options.db);
+    this.emitter.setMaxListeners(0);
+  }
+
+  /** Starts consuming worker events. */
+  start(): void {
+    this.subscription = this.options.bus.consume<ExecutionEvent>(
+      { durable: 'orchestrator', filter: SUBJECTS.allEvents, concurrency: 16 },
+      (m) => this.onDelivery(m),
+    );
+  }
+
+  async stop(): Promise<void> {
+    await this.subscription?.stop();
+    await Promise.allSettled([...this.running.values()].map((r) => r.queue));
+  }
+
+  /** Listens to every event applied, in order per execution. Returns an unsubscribe function. */
+  onEvent(listener: (e: ExecutionEvent) => void): () => void {
+    this.emitter.on('event', listener);
+    return () => this.emitter.off('event', listener);
+  }
+
+  /** Validates the playbook, persists `execution.started` and fires the start step. */
+  async startExecution(ref: string, params: Record<string, unknown> = {}): Promise<string> {
+    const { source, sha256, file, domain } = await this.store.playbookSource(ref);
+    const playbook = await this.parse(source, file, domain);
+    const executionId = randomUUID();
+    const workload = { ...playbook.workload, ...params };
+    const run = await this.prepare(playbook, executionId, workload);
+    await this.store.createExecution(executionId, ref, sha256, workload);
+    this.running.set(executionId, run);
+    await this.serial(executionId, run, async () => {
+      await this.record(run, { type: 'execution.started', playbook: ref, workload }, 'started');
+      await this.advance(run);
+    });
+    return executionId;
+  }
+
+  /** Resolves with the final state once the execution has completed or failed. */
+  waitFor(executionId: string): Promise<ExecutionState> {
+    return new Promise((resolve) => {
+      const check = (): boolean => {
+        const r = this.running.get(executionId);
+        if (r && r.state.status !== 'running') {
+          off();
+          resolve(r.state);
+          return true;
+        }
+        return false;
+      };
+      const off = this.onEvent((e) => {
+        if (e.executionId === executionId) check();
+      });
+      check();
+    });
+  }
+
+  private async parse(source: string, file: string, domain: string): Promise<Playbook> {
+    const parsed = parsePlaybook(source, file, domain, { toolKinds: this.options.toolKinds, products: await this.store.productIds() });
+    if (!parsed.playbook) {
+      throw new NoetlError('E_PLAYBOOK_INVALID', `playbook ${file} is invalid:\n${parsed.diagnostics.map(formatDiagnostic).join('\n')}`);
+    }
+    return parsed.playbook;
+  }
+
+  private async prepare(playbook: Playbook, executionId: string, workload: Record<string, unknown>): Promise<Running> {
+    const produced = playbook.steps.flatMap((s) => (s.produces ? [s.produces] : []));
+    const consumed = [...new Set(playbook.steps.flatMap((s) => s.consumes))];
+    const contracts = await this.store.contracts(produced);
+    const consumes = await this.store.publishedRefs(consumed);
+    const missing = consumed.filter((c) => !consumes.has(c));
+    if (missing.length > 0) {
+      throw new NoetlError('E_PRODUCT_NOT_PUBLISHED', `playbook ${playbook.ref} consumes ${missing.join(', ')}, which ${missing.length > 1 ? 'have' : 'has'} no published version yet; build ${missing.length > 1 ? 'them' : 'it'} first`);
+    }
+    const net = compileNet(playbook);
+    return { playbook, net, state: initialState(net, executionId, workload), contracts, consumes, queue: Promise.resolve() };
+  }
+
+  private async onDelivery(m: Delivery<ExecutionEvent>): Promise<void> {
+    const event = m.data;
+    try {
+      const run = this.running.get(event.executionId) ?? (await this.hydrate(event.executionId));
+      if (!run) {
+        this.options.log.warn('event for an unknown execution dropped', { execution: event.executionId, type: event.type });
+        m.term();
+        return;
+      }
+      await this.serial(event.executionId, run, () => this.applyAndAdvance(run, event));
+      m.ack();
+    } catch (e) {
+      this.options.log.error('cannot apply event; it will be redelivered', { execution: event.executionId, type: event.type, error: asNoetlError(e).message });
+      m.nak(1000);
+    }
+  }
+
+  /** Rebuilds a running execution from its event log. */
+  private async hydrate(executionId: string): Promise<Running | undefined> {
+    const row = await this.store.execution(executionId);
+    if (!row) return undefined;
+    const version = await this.store.playbookVersion(row.playbook_ref, row.playbook_sha);
+    const playbook = await this.parse(version.source, version.file, version.domain);
+    const events = await this.store.events(executionId);
+    const started = events[0];
+    const workload = started?.type === 'execution.started' ? started.workload : {};
+    const run = await this.prepare(playbook, executionId, workload);
+    run.state = replay(run.net, events, evaluateGuard) ?? run.state;
+    this.running.set(executionId, run);
+    return run;
+  }
+
+  private serial(executionId: string, run: Running, work: () => Promise<void>): Promise<void> {
+    const next = run.queue.then(work, work);
+    run.queue = next.catch((e: unknown) => {
+      this.options.log.error('execution handler failed', { execution: executionId, error: asNoetlError(e).message });
+    });
+    return next;
+  }
+
+  private async applyAndAdvance(run: Running, event: ExecutionEvent): Promise<void> {
+    if (!(await this.store.append(event))) return;
+    this.fold(run, event);
+    await this.advance(run);
+  }
+
+  /** Persists an orchestrator event and folds it in; false when it was already in the log. */
+  private async record(run: Running, body: EventBody, key: string): Promise<boolean> {
+    const executionId = run.state.executionId;
+    const event = { ...body, eventId: `${executionId}:${key}`, executionId, at: new Date().toISOString() } as ExecutionEvent;
+    if (!(await this.store.append(event))) return false;
+    this.fold(run, event);
+    return true;
+  }
+
+  private fold(run: Running, event: ExecutionEvent): void {
+    run.state = apply(run.net, run.state, event, evaluateGuard);
+    this.emitter.emit('event', event);
+  }
+
+  /** Carries out decisions until the engine has nothing more to decide. */
+  private async advance(run: Running): Promise<void> {
+    for (;;) {
+      const decisions = decide(run.net, run.state);
+      let changed = false;
+      for (const d of decisions) changed = (await this.carryOut(run, d)) || changed;
+      if (!changed) return;
+    }
+  }
+
+  private async carryOut(run: Running, d: Decision): Promise<boolean> {
+    switch (d.type) {
+      case 'skip':
+        return this.record(run, { type: 'step.skipped', step: d.step }, `skipped:${d.step}`);
+      case 'complete':
+        return this.record(run, { type: 'execution.completed' }, 'completed');
+      case 'fail':
+        return this.record(run, { type: 'execution.failed', error: d.error }, 'failed');
+      case 'dispatch': {
+        const commandId = `${run.state.executionId}:${d.step}:${d.attempt}`;
+        const command = this.command(run, commandId, d.step, d.attempt);
+        const recorded = await this.record(run, { type: 'step.dispatched', step: d.step, attempt: d.attempt, commandId }, `dispatched:${d.step}:${d.attempt}`);
+        // Published even when already recorded: after a crash between the two, the
+        // command may be missing, and the message id makes a second publish a no-op.
+        await this.options.bus.publish(SUBJECTS.commands(this.options.pool ?? 'default'), command, { msgId: commandId });
+        return recorded;
+      }
+    }
+  }
+
+  private command(run: Running, commandId: string, stepName: string, attempt: number): StepCommand {
+    const step = run.playbook.steps.find((s) => s.name === stepName)!;
+    return {
+      commandId,
+      executionId: run.state.executionId,
+      playbook: run.playbook.ref,
+      domain: run.playbook.domain,
+      step: stepName,
+      attempt,
+      tool: step.tool,
+      scope: scopeOf(run.state),
+      consumes: Object.fromEntries(step.consumes.map((c) => [c, run.consumes.get(c)!])),
+      produces: step.produces ? { productId: step.produces, contract: run.contracts.get(step.produces) } : undefined,
+    };
+  }
+}

@@ -1,0 +1,34 @@
+/**
+ * The registry's HTTP app, built from its dependencies so tests can drive it
+ * in-process with `inject()`. Routes are served under `/api/v1` and, for
+ * convenience, at the root (`/products`, `/executions/:id`, ...).
+ */
+import Fastify, { type FastifyInstance } from 'fastify';
+import type { Db } from '../../platform/index.ts';
+import type { Logger } from '../../platform/log/logger.ts';
+import { errorHandler } from './http-errors.ts';
+import { catalogRoutes } from './routes/catalog-routes.ts';
+import { executionRoutes } from './routes/execution-routes.ts';
+import { homePage } from './routes/home-page.ts';
+
+export interface RegistryDeps {
+  db: Db;
+  log: Logger;
+  /** What the health endpoint reports about the deployment. */
+  mode: 'embedded' | 'distributed';
+}
+
+export async function buildApp(deps: RegistryDeps): Promise<FastifyInstance> {
+  const app = Fastify({ logger: false });
+  app.setErrorHandler(errorHandler(deps.log));
+  app.get('/health', async () => {
+    await deps.db.selectFrom('domains').select('name').limit(1).execute();
+    return { status: 'ok', mode: deps.mode };
+  });
+  app.get('/', homePage(deps.db));
+  for (const prefix of ['/api/v1', '']) {
+    await app.register(catalogRoutes(deps.db), { prefix });
+    await app.register(executionRoutes(deps.db), { prefix });
+  }
+  return app;
+}

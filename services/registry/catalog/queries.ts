@@ -1,0 +1,132 @@
+/** Read-side queries of the catalog: products with their schema, versions and quality. */
+import { NoetlError } from '../../../common/errors.ts';
+import type { Contract } from '../../../contracts/index.ts';
+import type { Db } from '../../../platform/index.ts';
+
+export interface QualitySummary {
+  materializationId: string;
+  status: 'published' | 'rejected';
+  passed: boolean;
+  at: string;
+  checks: { id: string; title: string; column: string | null; severity: string; passed: boolean; observed: number | null; expected: string }[];
+}
+
+export interface CurrentVersion {
+  materializationId: string;
+  executionId: string;
+  contractVersion: string;
+  rows: number;
+  uri: string;
+  publishedAt: string;
+}
+
+export async function listDomains(db: Db): Promise<{ name: string; description: string | null; owners: string[] }[]> {
+  const rows = await db.selectFrom('domains').select(['name', 'description', 'owners']).orderBy('name').execute();
+  return rows.map((r) => ({ ...r, owners: r.owners }));
+}
+
+export async function listProducts(db: Db, domain?: string) {
+  let q = db.selectFrom('products').select(['id', 'domain', 'name', 'description', 'owners', 'status', 'contract_version']).orderBy('id');
+  if (domain) q = q.where('domain', '=', domain);
+  const products = await q.execute();
+  return Promise.all(
+    products.map(async (p) => {
+      const [current, quality] = await Promise.all([currentVersion(db, p.id), lastQuality(db, p.id)]);
+      return {
+        id: p.id,
+        domain: p.domain,
+        name: p.name,
+        description: p.description,
+        owners: p.owners,
+        status: p.status,
+        contractVersion: p.contract_version,
+        currentVersion: current,
+        lastQuality: quality && { materializationId: quality.materializationId, status: quality.status, passed: quality.passed, at: quality.at, failed: quality.checks.filter((c) => !c.passed).map((c) => c.id) },
+      };
+    }),
+  );
+}
+
+export async function getProduct(db: Db, id: string) {
+  const p = await db.selectFrom('products').selectAll().where('id', '=', id).executeTakeFirst();
+  if (!p) throw new NoetlError('E_PRODUCT_NOT_FOUND', `no product "${id}"`);
+  const contract = await db.selectFrom('contract_versions').select(['body', 'file']).where('product_id', '=', id).where('version', '=', p.contract_version).executeTakeFirstOrThrow();
+  const body = contract.body as Contract;
+  const [current, quality, versions] = await Promise.all([
+    currentVersion(db, id),
+    lastQuality(db, id),
+    db.selectFrom('contract_versions').select(['version', 'created_at']).where('product_id', '=', id).orderBy('created_at', 'desc').execute(),
+  ]);
+  return {
+    id: p.id,
+    domain: p.domain,
+    name: p.name,
+    description: p.description,
+    status: p.status,
+    owners: p.owners,
+    team: body.team,
+    contract: { version: p.contract_version, file: contract.file, versions: versions.map((v) => v.version) },
+    schema: body.properties.map((c) => ({ name: c.name, logicalType: c.logicalType, physicalType: c.physicalType ?? null, required: c.required, unique: c.unique, primaryKey: c.primaryKey, classification: c.classification ?? null })),
+    currentVersion: current,
+    lastQuality: quality,
+  };
+}
+
+async function currentVersion(db: Db, productId: string): Promise<CurrentVersion | null> {
+  const row = await db
+    .selectFrom('products as p')
+    .innerJoin('materializations as m', 'm.id', 'p.current_materialization_id')
+    .select(['m.id', 'm.execution_id', 'm.contract_version', 'm.rows', 'm.artifact_uri', 'm.created_at'])
+    .where('p.id', '=', productId)
+    .executeTakeFirst();
+  if (!row) return null;
+  return { materializationId: row.id, executionId: row.execution_id, contractVersion: row.contract_version, rows: Number(row.rows), uri: row.artifact_uri, publishedAt: new Date(row.created_at).toISOString() };
+}
+
+async function lastQuality(db: Db, productId: string): Promise<QualitySummary | null> {
+  const m = await db.selectFrom('materializations').select(['id', 'status', 'created_at']).where('product_id', '=', productId).orderBy('created_at', 'desc').orderBy('id', 'desc').limit(1).executeTakeFirst();
+  if (!m) return null;
+  const checks = await db.selectFrom('quality_results').selectAll().where('materialization_id', '=', m.id).orderBy('id').execute();
+  return {
+    materializationId: m.id,
+    status: m.status,
+    passed: m.status === 'published',
+    at: new Date(m.created_at).toISOString(),
+    checks: checks.map((c) => ({ id: c.check_id, title: c.title, column: c.column_name, severity: c.severity, passed: c.passed, observed: c.observed === null ? null : Number(c.observed), expected: c.expected })),
+  };
+}
+
+export async function getExecution(db: Db, id: string) {
+  const e = await db.selectFrom('executions').selectAll().where('id', '=', id).executeTakeFirst();
+  if (!e) throw new NoetlError('E_EXECUTION_NOT_FOUND', `no execution "${id}"`);
+  const events = await db.selectFrom('events').select(['seq', 'event_id', 'type', 'step', 'payload', 'at']).where('execution_id', '=', id).orderBy('seq').execute();
+  const steps = new Map<string, { name: string; status: string; attempt: number; worker?: string; durationMs?: number; result?: unknown; error?: unknown }>();
+  for (const ev of events) {
+    if (!ev.step) continue;
+    const p = ev.payload as { attempt?: number; worker?: string; durationMs?: number; result?: unknown; error?: unknown };
+    const s = steps.get(ev.step) ?? { name: ev.step, status: 'waiting', attempt: 0 };
+    s.status = ev.type.replace('step.', '');
+    if (p.attempt !== undefined) s.attempt = p.attempt;
+    if (p.worker !== undefined) s.worker = p.worker;
+    if (p.durationMs !== undefined) s.durationMs = p.durationMs;
+    if (p.result !== undefined) s.result = p.result;
+    if (p.error !== undefined) s.error = p.error;
+    steps.set(ev.step, s);
+  }
+  return {
+    id: e.id,
+    playbook: e.playbook_ref,
+    status: e.status,
+    workload: e.workload,
+    error: e.error,
+    startedAt: new Date(e.started_at).toISOString(),
+    finishedAt: e.finished_at ? new Date(e.finished_at).toISOString() : null,
+    steps: [...steps.values()],
+    events: events.map((ev) => ({ seq: Number(ev.seq), id: ev.event_id, type: ev.type, step: ev.step, at: new Date(ev.at).toISOString() })),
+  };
+}
+
+export async function listExecutions(db: Db, limit = 50) {
+  const rows = await db.selectFrom('executions').select(['id', 'playbook_ref', 'status', 'started_at', 'finished_at']).orderBy('started_at', 'desc').limit(limit).execute();
+  return rows.map((r) => ({ id: r.id, playbook: r.playbook_ref, status: r.status, startedAt: new Date(r.started_at).toISOString(), finishedAt: r.finished_at ? new Date(r.finished_at).toISOString() : null }));
+}

@@ -1,0 +1,87 @@
+/**
+ * The local artifact store. Outputs are written under `staging/`, checked, and
+ * published by an atomic rename into `published/<domain>/<product>/`; a rejected
+ * output stays staged and the product's current version is untouched
+ * (write-audit-publish). References are `file://` URIs that must resolve inside
+ * the store's root; anything else is refused.
+ */
+import { createHash } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { pathToFileURL, fileURLToPath } from 'node:url';
+import { NoetlError } from '../../../common/errors.ts';
+import type { TableRef } from '../../../platform/bus/messages.ts';
+
+export class LocalArtifactStore {
+  readonly root: string;
+
+  constructor(root: string) {
+    this.root = path.resolve(root);
+    fs.mkdirSync(path.join(this.root, 'staging'), { recursive: true });
+    fs.mkdirSync(path.join(this.root, 'published'), { recursive: true });
+  }
+
+  /** Where a step attempt writes its output before it is checked. */
+  stagingPath(executionId: string, step: string, attempt: number): string {
+    const dir = path.join(this.root, 'staging', safe(executionId));
+    fs.mkdirSync(dir, { recursive: true });
+    return path.join(dir, `${safe(step)}.${attempt}.parquet`);
+  }
+
+  uriOf(file: string): string {
+    this.assertInside(file);
+    return pathToFileURL(file).href;
+  }
+
+  /** The local path of a reference; refuses references outside the root. */
+  resolve(uri: string): string {
+    let file: string;
+    try {
+      file = fileURLToPath(uri);
+    } catch {
+      throw new NoetlError('E_ARTIFACT_OUTSIDE_ROOT', `artifact reference ${uri} is not a file:// URI inside ${this.root}`);
+    }
+    this.assertInside(file);
+    return file;
+  }
+
+  /** Size and checksum of a file, streamed so large files are fine. */
+  async fingerprint(file: string): Promise<{ bytes: number; sha256: string }> {
+    const hash = createHash('sha256');
+    let bytes = 0;
+    for await (const chunk of fs.createReadStream(file)) {
+      hash.update(chunk as Buffer);
+      bytes += (chunk as Buffer).length;
+    }
+    return { bytes, sha256: hash.digest('hex') };
+  }
+
+  /** Verifies a staged output against its checksum and moves it to the product's published folder. */
+  async publish(ref: TableRef, productId: string, materializationId: string): Promise<TableRef> {
+    const from = this.resolve(ref.uri);
+    if (!fs.existsSync(from)) throw new NoetlError('E_ARTIFACT_NOT_FOUND', `staged artifact ${ref.uri} does not exist`);
+    const { sha256 } = await this.fingerprint(from);
+    if (sha256 !== ref.sha256) throw new NoetlError('E_ARTIFACT_CHECKSUM', `staged artifact ${ref.uri} has sha256 ${sha256}, expected ${ref.sha256}`);
+    const [domain, product] = productId.split('.') as [string, string];
+    const dir = path.join(this.root, 'published', safe(domain), safe(product));
+    fs.mkdirSync(dir, { recursive: true });
+    const to = path.join(dir, `${safe(materializationId)}.parquet`);
+    fs.renameSync(from, to);
+    return { ...ref, uri: this.uriOf(to) };
+  }
+
+  private assertInside(file: string): void {
+    const resolved = path.resolve(file);
+    const rel = path.relative(this.root, resolved);
+    if (rel === '' || rel.startsWith('..') || path.isAbsolute(rel)) {
+      throw new NoetlError('E_ARTIFACT_OUTSIDE_ROOT', `artifact path ${resolved} is outside the store root ${this.root}`);
+    }
+  }
+}
+
+function safe(part: string): string {
+  if (!/^[A-Za-z0-9_.-]+$/.test(part) || part === '.' || part === '..') {
+    throw new NoetlError('E_ARTIFACT_OUTSIDE_ROOT', `"${part}" cannot be part of an artifact path`);
+  }
+  return part;
+}

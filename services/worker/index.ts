@@ -1,0 +1,4 @@
+/** The worker service: stateless executors of step commands. */
+export { Worker, type WorkerOptions } from './worker.ts';
+export { TOOL_KINDS } from './tools/index.ts';
+export { LocalArtifactStore } from './artifacts/local-store.ts';

@@ -1,0 +1,82 @@
+/**
+ * `duckdb`: runs one SQL query and writes its result as Parquet. Earlier steps'
+ * tables are views named after their step and consumed products are reached
+ * with `{{ product('domain.name') }}`; both read the Parquet files in place.
+ *
+ *   tool: { kind: duckdb, sql: "SELECT ... FROM earlier_step JOIN {{ product('risk.scores') }} USING (id)" }
+ */
+import type { DuckDBConnection } from '@duckdb/node-api';
+import { NoetlError } from '../../../common/errors.ts';
+import { renderTemplate } from '../../../common/expressions.ts';
+import { quoteIdent, sqlLiteral } from '../../../contracts/index.ts';
+import type { ColumnSchema, TableRef } from '../../../platform/bus/messages.ts';
+import type { LocalArtifactStore } from '../artifacts/local-store.ts';
+import type { Tool, ToolContext } from './tool.ts';
+
+export const duckdbTool: Tool = {
+  kind: 'duckdb',
+  async run(ctx) {
+    const query = ctx.command.tool.sql;
+    if (typeof query !== 'string' || query.trim() === '') {
+      throw new NoetlError('E_PLAYBOOK_INVALID', `step "${ctx.command.step}": tool duckdb needs a non-empty "sql" string`);
+    }
+    const conn = await ctx.duckdb.connect();
+    const stopBeating = every(5_000, ctx.heartbeat);
+    const onAbort = (): void => conn.interrupt();
+    ctx.signal.addEventListener('abort', onAbort);
+    try {
+      await exposeUpstream(conn, ctx);
+      const sql = renderTemplate(query, { ...ctx.command.scope, product: productReader(ctx) }).trim().replace(/;\s*$/, '');
+      await runSql(conn, `COPY (${sql}) TO ${sqlLiteral(ctx.outputPath)} (FORMAT PARQUET)`, ctx.command.step);
+      return await describeParquet(conn, ctx.artifacts, ctx.outputPath);
+    } finally {
+      ctx.signal.removeEventListener('abort', onAbort);
+      stopBeating();
+      conn.closeSync();
+    }
+  },
+};
+
+/** Reads a Parquet file's schema and row count (from its footer) into a table reference. */
+export async function describeParquet(conn: DuckDBConnection, store: LocalArtifactStore, file: string): Promise<TableRef> {
+  const source = `read_parquet(${sqlLiteral(file)})`;
+  const described = await conn.runAndReadAll(`DESCRIBE SELECT * FROM ${source}`);
+  const schema: ColumnSchema[] = described.getRowObjects().map((r) => ({ name: String(r.column_name), type: String(r.column_type) }));
+  const counted = await conn.runAndReadAll(`SELECT sum(num_rows)::BIGINT AS n FROM parquet_file_metadata(${sqlLiteral(file)})`);
+  const rows = Number(counted.getRowObjects()[0]?.n ?? 0);
+  const { bytes, sha256 } = await store.fingerprint(file);
+  return { kind: 'table', uri: store.uriOf(file), format: 'parquet', schema, rows, bytes, sha256 };
+}
+
+async function exposeUpstream(conn: DuckDBConnection, ctx: ToolContext): Promise<void> {
+  for (const [step, result] of Object.entries(ctx.command.scope.results)) {
+    if (result.kind !== 'table') continue;
+    const file = ctx.artifacts.resolve(result.uri);
+    await conn.run(`CREATE OR REPLACE TEMP VIEW ${quoteIdent(step)} AS SELECT * FROM read_parquet(${sqlLiteral(file)})`);
+  }
+}
+
+function productReader(ctx: ToolContext): (id: unknown) => string {
+  return (id) => {
+    const ref = ctx.command.consumes[String(id)];
+    if (!ref) {
+      const declared = Object.keys(ctx.command.consumes);
+      throw new NoetlError('E_PLAYBOOK_UNDEFINED_PRODUCT', `step "${ctx.command.step}" reads product "${String(id)}" but consumes only ${declared.length > 0 ? declared.join(', ') : 'nothing'}; add it to the step's consumes`);
+    }
+    return `read_parquet(${sqlLiteral(ctx.artifacts.resolve(ref.uri))})`;
+  };
+}
+
+async function runSql(conn: DuckDBConnection, sql: string, step: string): Promise<void> {
+  try {
+    await conn.run(sql);
+  } catch (e) {
+    throw new NoetlError('E_TOOL_SQL', `step "${step}": ${(e as Error).message}`, { cause: e });
+  }
+}
+
+function every(ms: number, fn: () => void): () => void {
+  const t = setInterval(fn, ms);
+  t.unref();
+  return () => clearInterval(t);
+}

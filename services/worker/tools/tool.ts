@@ -1,0 +1,25 @@
+/**
+ * The tool port. A tool gets a context (abort signal, heartbeat, logger, the
+ * execution scope, the references it may read, the store to write to) and
+ * returns a small JSON value or a reference to a table. Never rows.
+ */
+import type { DuckDBInstance } from '@duckdb/node-api';
+import type { Logger } from '../../../platform/log/logger.ts';
+import type { StepCommand, StepResult } from '../../../platform/bus/messages.ts';
+import type { LocalArtifactStore } from '../artifacts/local-store.ts';
+
+export interface ToolContext {
+  signal: AbortSignal;
+  heartbeat(): void;
+  log: Logger;
+  command: StepCommand;
+  artifacts: LocalArtifactStore;
+  duckdb: DuckDBInstance;
+  /** Where a table output of this attempt is to be written. */
+  outputPath: string;
+}
+
+export interface Tool {
+  kind: string;
+  run(ctx: ToolContext): Promise<StepResult>;
+}

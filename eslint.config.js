@@ -1,7 +1,7 @@
 // Lint: type-aware rules that catch floating promises, plus import-cycle and
 // layering checks so the dependency direction of DESIGN.md holds.
 import tseslint from 'typescript-eslint';
-import importX from 'eslint-plugin-import-x';
+import importX, { createNodeResolver } from 'eslint-plugin-import-x';
 
 const layer = (target, from, message) => ({ target, from, message });
 
@@ -14,7 +14,12 @@ export default tseslint.config(
     languageOptions: {
       parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname },
     },
-    settings: { 'import-x/resolver': { node: { extensions: ['.ts', '.js'] } } },
+    settings: {
+      // Without these, import-x cannot follow `.ts` imports and no-cycle silently checks nothing.
+      'import-x/extensions': ['.ts', '.js'],
+      'import-x/parsers': { '@typescript-eslint/parser': ['.ts'] },
+      'import-x/resolver-next': [createNodeResolver({ extensions: ['.ts', '.js', '.json'] })],
+    },
     rules: {
       '@typescript-eslint/no-floating-promises': 'error',
       '@typescript-eslint/no-misused-promises': 'error',
@@ -32,6 +37,21 @@ export default tseslint.config(
             layer('./services/registry', ['./services/orchestrator', './services/worker', './cli'], 'a service never imports another service'),
             layer('./services/orchestrator', ['./services/registry', './services/worker', './cli'], 'a service never imports another service'),
             layer('./services/worker', ['./services/registry', './services/orchestrator', './cli'], 'a service never imports another service'),
+          ],
+        },
+      ],
+    },
+  },
+  {
+    // Pure cores: plain functions over data, no I/O library.
+    files: ['common/**/*.ts', 'contracts/**/*.ts', 'lineage/**/*.ts', 'services/orchestrator/dsl/**/*.ts', 'services/orchestrator/engine/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            { regex: '^(node:)?(fs|fs/promises|net|http|https|child_process|dgram|worker_threads)$', message: 'pure cores do no I/O' },
+            { regex: '^(pg|kysely|fastify|@duckdb/.*|@electric-sql/.*|@nats-io/.*)$', message: 'pure cores import no I/O library' },
           ],
         },
       ],

@@ -206,6 +206,6 @@ function toNumber(v: unknown): number | null {
 
 function plain(v: unknown): unknown {
   if (typeof v === 'bigint') return Number(v);
-  if (v !== null && typeof v === 'object') return String(v);
+  if (v !== null && typeof v === 'object') return (v as { toString(): string }).toString();
   return v;
 }

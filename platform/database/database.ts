@@ -31,7 +31,7 @@ export async function openDatabase(target: DatabaseTarget): Promise<Database> {
 
 function openPostgres(url: string): Database {
   // int8 and numeric come back as numbers: counts and sizes here fit in a double.
-  const types = { getTypeParser: (oid: number, format?: 'text' | 'binary') => (oid === 20 || oid === 1700 ? (v: string) => Number(v) : pg.types.getTypeParser(oid, format)) };
+  const types = { getTypeParser: (oid: number, format?: 'text' | 'binary') => (oid === 20 || oid === 1700 ? (v: string) => Number(v) : (pg.types.getTypeParser(oid, format) as (v: string) => unknown)) };
   const pool = new pg.Pool({ connectionString: url, max: 10, types });
   const db = new Kysely<Schema>({ dialect: new PostgresDialect({ pool }) });
   return {

@@ -68,7 +68,7 @@ export function loadDomains(domainsDir: string, cwd: string = process.cwd()): Do
         if (!v || typeof v !== 'object' || !Array.isArray(v.owners) || v.owners.length === 0 || !v.owners.every((o) => typeof o === 'string')) {
           diagnostics.push({ ...src.locate(['owners']), code: 'E_DOMAIN_INVALID', severity: 'error', message: 'domain.yaml must list owners (a non-empty list of names)' });
         } else {
-          domain.owners = v.owners as string[];
+          domain.owners = v.owners;
           domain.description = typeof v.description === 'string' ? v.description : undefined;
         }
       }

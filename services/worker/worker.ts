@@ -123,7 +123,7 @@ export class Worker {
   }
 
   private emit(cmd: StepCommand, eventId: string, body: EventBody): Promise<void> {
-    const event = { ...body, eventId, executionId: cmd.executionId, at: new Date().toISOString() } as ExecutionEvent;
+    const event = { ...body, eventId, executionId: cmd.executionId, at: new Date().toISOString() };
     return this.options.bus.publish(SUBJECTS.events(cmd.executionId), event, { msgId: eventId });
   }
 }

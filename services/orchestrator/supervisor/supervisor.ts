@@ -175,7 +175,7 @@ export class Supervisor {
   /** Persists an orchestrator event and folds it in; false when it was already in the log. */
   private async record(run: Running, body: EventBody, key: string): Promise<boolean> {
     const executionId = run.state.executionId;
-    const event = { ...body, eventId: `${executionId}:${key}`, executionId, at: new Date().toISOString() } as ExecutionEvent;
+    const event = { ...body, eventId: `${executionId}:${key}`, executionId, at: new Date().toISOString() };
     if (!(await this.store.append(event))) return false;
     this.fold(run, event);
     return true;

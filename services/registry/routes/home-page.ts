@@ -3,7 +3,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Db } from '../../../platform/index.ts';
 import { listProducts } from '../catalog/queries.ts';
 
-const esc = (s: unknown): string => String(s ?? '').replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+const esc = (s: string | number | null | undefined): string => String(s ?? '').replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 
 export function homePage(db: Db) {
   return async (_req: FastifyRequest, reply: FastifyReply): Promise<void> => {

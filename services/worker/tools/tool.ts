@@ -10,7 +10,7 @@ import type { LocalArtifactStore } from '../artifacts/local-store.ts';
 
 export interface ToolContext {
   signal: AbortSignal;
-  heartbeat(): void;
+  heartbeat: () => void;
   log: Logger;
   command: StepCommand;
   artifacts: LocalArtifactStore;

@@ -1,0 +1,175 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { evaluateGuard } from '../../common/expressions.ts';
+import type { ExecutionEvent } from '../../platform/bus/messages.ts';
+import { apply, compileNet, decide, initialState, parsePlaybook, replay, type Decision, type ExecutionState, type Net } from '../../services/orchestrator/index.ts';
+
+const ctx = { toolKinds: new Set(['noop']), products: new Set<string>() };
+
+function net(workflow: string): Net {
+  const text = `apiVersion: noetl.io/v2\nkind: Playbook\nmetadata: { name: t }\nworkload: { go: false }\nworkflow:\n${workflow}`;
+  const r = parsePlaybook(text, 't.yaml', 'd', ctx);
+  assert.deepEqual(r.diagnostics, []);
+  return compileNet(r.playbook!);
+}
+
+/** Drives an execution as the supervisor would, completing dispatched steps in the given order. */
+class Harness {
+  state: ExecutionState;
+  log: ExecutionEvent[] = [];
+  private n = 0;
+  constructor(readonly net: Net, workload: Record<string, unknown> = {}) {
+    this.state = initialState(net, 'x', workload);
+    this.push({ type: 'execution.started', playbook: 'd/t', workload });
+  }
+  push(body: Record<string, unknown>): void {
+    const e = { ...body, eventId: `e${++this.n}`, executionId: 'x', at: new Date(0).toISOString() } as ExecutionEvent;
+    this.log.push(e);
+    this.state = apply(this.net, this.state, e, evaluateGuard);
+  }
+  /** Records the orchestrator's own decisions until only worker events can move things on. */
+  settle(): Decision[] {
+    const all: Decision[] = [];
+    for (let d = decide(this.net, this.state); d.length > 0; d = decide(this.net, this.state)) {
+      for (const x of d) {
+        all.push(x);
+        if (x.type === 'dispatch') this.push({ type: 'step.dispatched', step: x.step, attempt: x.attempt, commandId: `${x.step}` });
+        if (x.type === 'skip') this.push({ type: 'step.skipped', step: x.step });
+        if (x.type === 'complete') this.push({ type: 'execution.completed' });
+        if (x.type === 'fail') this.push({ type: 'execution.failed', error: x.error });
+      }
+    }
+    return all;
+  }
+  complete(step: string, value: unknown = null): void {
+    this.push({ type: 'step.completed', step, attempt: 1, result: { kind: 'value', value }, durationMs: 1 });
+  }
+  dispatched(): string[] {
+    return Object.entries(this.state.steps).filter(([, s]) => s.status === 'dispatched').map(([n]) => n).sort();
+  }
+}
+
+const diamond = `  - step: start
+    next: [{ step: a }, { step: b }]
+  - step: a
+    next: [{ step: join }]
+  - step: b
+    next: [{ step: join }]
+  - step: join
+`;
+
+describe('net engine', () => {
+  it('fans out to parallel branches and joins only when both have finished', () => {
+    const h = new Harness(net(diamond));
+    h.settle();
+    assert.deepEqual(h.dispatched(), ['start']);
+    h.complete('start');
+    h.settle();
+    assert.deepEqual(h.dispatched(), ['a', 'b']);
+    h.complete('a');
+    assert.deepEqual(h.settle(), [], 'the join waits for b');
+    h.complete('b');
+    assert.deepEqual(h.settle(), [{ type: 'dispatch', step: 'join', attempt: 1 }]);
+    h.complete('join');
+    assert.deepEqual(h.settle(), [{ type: 'complete' }]);
+    assert.equal(h.state.status, 'completed');
+  });
+
+  it('exclusive routing skips the arcs not taken and the join still fires (dead-path elimination)', () => {
+    const h = new Harness(net(diamond.replace('    next: [{ step: a }, { step: b }]', '    next:\n      mode: exclusive\n      arcs:\n        - { step: a, when: "{{ workload.go }}" }\n        - { step: b }')), { go: false });
+    h.settle();
+    h.complete('start');
+    assert.deepEqual(h.settle(), [{ type: 'skip', step: 'a' }, { type: 'dispatch', step: 'b', attempt: 1 }]);
+    h.complete('b');
+    assert.deepEqual(h.settle(), [{ type: 'dispatch', step: 'join', attempt: 1 }]);
+    h.complete('join');
+    h.settle();
+    assert.equal(h.state.status, 'completed');
+    assert.equal(h.state.steps.a!.status, 'skipped');
+  });
+
+  it('exclusive routing takes only the first true arc', () => {
+    const h = new Harness(net(diamond.replace('    next: [{ step: a }, { step: b }]', '    next:\n      mode: exclusive\n      arcs: [{ step: a }, { step: b }]')));
+    h.settle();
+    h.complete('start');
+    assert.deepEqual(h.settle(), [{ type: 'dispatch', step: 'a', attempt: 1 }, { type: 'skip', step: 'b' }]);
+  });
+
+  it('a join whose inputs are all skipped is skipped and passes the skip on', () => {
+    const h = new Harness(net(`  - step: start
+    next: [{ step: a, when: "{{ workload.go }}" }, { step: b, when: false }]
+  - step: a
+    next: [{ step: join }]
+  - step: b
+    next: [{ step: join }]
+  - step: join
+    next: [{ step: after }]
+  - step: after
+`), { go: false });
+    h.settle();
+    h.complete('start');
+    assert.deepEqual(h.settle(), [{ type: 'skip', step: 'a' }, { type: 'skip', step: 'b' }, { type: 'skip', step: 'join' }, { type: 'skip', step: 'after' }, { type: 'complete' }]);
+  });
+
+  it('routes on step results', () => {
+    const h = new Harness(net(`  - step: start
+    next: [{ step: big, when: "{{ results.start.value > 10 }}" }, { step: small, when: "{{ results.start.value <= 10 }}" }]
+  - step: big
+  - step: small
+`));
+    h.settle();
+    h.complete('start', 42);
+    assert.deepEqual(h.settle(), [{ type: 'dispatch', step: 'big', attempt: 1 }, { type: 'skip', step: 'small' }]);
+  });
+
+  it('fails the execution when a step fails, after in-flight steps settle', () => {
+    const h = new Harness(net(diamond));
+    h.settle();
+    h.complete('start');
+    h.settle();
+    h.push({ type: 'step.failed', step: 'a', attempt: 1, error: { code: 'E_TOOL_SQL', message: 'boom', retryable: false }, durationMs: 1 });
+    assert.deepEqual(h.settle(), [], 'b is still running');
+    h.complete('b');
+    const d = h.settle();
+    assert.equal(d.length, 1);
+    assert.equal(d[0]!.type, 'fail');
+    assert.equal(h.state.status, 'failed');
+    assert.match(h.state.error!.message, /step "a" failed: boom/);
+    assert.equal(h.state.steps.join!.status, 'waiting', 'nothing is dispatched after a failure');
+  });
+
+  it('fails with E_TEMPLATE when a guard cannot be evaluated', () => {
+    const h = new Harness(net(`  - step: start
+    next: [{ step: a, when: "{{ workload.n + }}" }]
+  - step: a
+`));
+    h.settle();
+    h.complete('start');
+    h.settle();
+    assert.equal(h.state.status, 'failed');
+    assert.equal(h.state.error!.code, 'E_TEMPLATE');
+  });
+
+  it('ignores an outcome for a step that is not running (a duplicate or stale delivery)', () => {
+    const h = new Harness(net(diamond));
+    h.settle();
+    h.complete('start');
+    h.settle();
+    const before = structuredClone(h.state);
+    h.complete('start', 'again');
+    assert.deepEqual(h.state, before);
+  });
+
+  it('replaying the event log gives the same state and the same decisions', () => {
+    const n = net(diamond);
+    const h = new Harness(n);
+    h.settle();
+    h.complete('start');
+    h.settle();
+    h.complete('b');
+    h.settle();
+    const replayed = replay(n, h.log, evaluateGuard)!;
+    assert.deepEqual(replayed, h.state);
+    assert.deepEqual(decide(n, replayed), decide(n, h.state));
+  });
+});

@@ -1,0 +1,40 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { evaluateGuard, renderDeep, renderTemplate } from '../../common/expressions.ts';
+import { NoetlError } from '../../common/errors.ts';
+
+describe('templates and guards', () => {
+  const scope = { workload: { n: 3, name: 'risk', flag: true }, results: { gen: { kind: 'table', rows: 12 } } };
+
+  it('renders Jinja templates over the scope and leaves plain strings alone', () => {
+    assert.equal(renderTemplate('n={{ workload.n + 1 }} {{ workload.name | upper }}', scope), 'n=4 RISK');
+    assert.equal(renderTemplate('no template here', scope), 'no template here');
+    assert.deepEqual(renderDeep({ a: ['{{ workload.n }}'], b: 2 }, scope), { a: ['3'], b: 2 });
+  });
+
+  it('evaluates guards to booleans, with or without braces', () => {
+    assert.equal(evaluateGuard('{{ results.gen.rows > 10 }}', scope), true);
+    assert.equal(evaluateGuard('workload.flag and workload.n == 4', scope), false);
+    assert.equal(evaluateGuard(true, scope), true);
+  });
+
+  it('refuses a guard that is not boolean', () => {
+    assert.throws(() => evaluateGuard('{{ workload.n }}', scope), (e: unknown) => e instanceof NoetlError && e.code === 'E_GUARD_NOT_BOOLEAN');
+  });
+
+  it('reports a syntax error as E_TEMPLATE', () => {
+    assert.throws(() => renderTemplate('{{ 1 + }}', scope), (e: unknown) => e instanceof NoetlError && e.code === 'E_TEMPLATE');
+  });
+
+  it('gives templates no way to the process, globals or prototypes', () => {
+    assert.equal(renderTemplate("{{ ''.constructor }}", scope), '');
+    assert.equal(renderTemplate('{{ process }}', scope), '');
+    assert.equal(renderTemplate('{{ workload.__proto__ }}', scope), '');
+    assert.equal(renderTemplate('{{ workload.constructor }}', scope), '');
+    // The classic escape, Function('return process')(), finds no function to call.
+    assert.throws(
+      () => renderTemplate("{{ workload.constructor.constructor('return process')() }}", scope),
+      (e: unknown) => e instanceof NoetlError && e.code === 'E_TEMPLATE',
+    );
+  });
+});

@@ -1,0 +1,42 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { parseYaml, pointerToPath } from '../../common/yaml-source.ts';
+
+describe('YAML with positions', () => {
+  const text = ['a: 1', 'list:', '  - name: x', '  - name: y', '    deep:', '      k: v', ''].join('\n');
+
+  it('locates nested values by path (1-based line and column)', () => {
+    const src = parseYaml(text, 'f.yaml');
+    assert.deepEqual(src.diagnostics, []);
+    assert.deepEqual(src.locate(['a']), { file: 'f.yaml', line: 1, col: 4 });
+    assert.deepEqual(src.locate(['list', 1, 'name']), { file: 'f.yaml', line: 4, col: 11 });
+    assert.deepEqual(src.locate(['list', 1, 'deep', 'k']), { file: 'f.yaml', line: 6, col: 10 });
+  });
+
+  it('falls back to the deepest existing node for a missing path', () => {
+    const src = parseYaml(text, 'f.yaml');
+    assert.deepEqual(src.locate(['list', 0, 'missing']), { file: 'f.yaml', line: 3, col: 5 });
+  });
+
+  it('reports syntax errors with their position instead of throwing', () => {
+    const src = parseYaml('a: 1\nb: [1, 2\nc: 3\n', 'bad.yaml');
+    assert.equal(src.value, undefined);
+    assert.ok(src.diagnostics.length > 0);
+    const d = src.diagnostics[0]!;
+    assert.equal(d.code, 'E_YAML_SYNTAX');
+    assert.equal(d.file, 'bad.yaml');
+    assert.ok(d.line >= 2, `line ${d.line}`);
+  });
+
+  it('reports duplicate keys', () => {
+    const src = parseYaml('a: 1\na: 2\n', 'dup.yaml');
+    assert.equal(src.diagnostics[0]?.code, 'E_YAML_SYNTAX');
+    assert.equal(src.diagnostics[0]?.line, 2);
+  });
+
+  it('splits JSON pointers into path segments', () => {
+    assert.deepEqual(pointerToPath('/workflow/2/next/0/step'), ['workflow', 2, 'next', 0, 'step']);
+    assert.deepEqual(pointerToPath('/a~1b/c~0d'), ['a/b', 'c~d']);
+    assert.deepEqual(pointerToPath(''), []);
+  });
+});

@@ -156,33 +156,33 @@ class PlanBuilder {
 function addRule(b: PlanBuilder, rule: QualityRule, column: string | undefined, id: string): void {
   const col = column === undefined ? undefined : quoteIdent(column);
   const percent = (count: string): string => (rule.unit === 'percent' ? `(${count}) * 100.0 / nullif(count(*), 0)` : count);
-  const label = rule.name ?? rule.metric;
+  const label = rule.name === undefined ? '' : `${rule.name}: `;
   const on = column === undefined ? '' : ` of column "${column}"`;
   switch (rule.metric) {
     case 'rowCount':
-      b.check(id, `${label}: row count`, undefined, rule.severity, rule.comparison, 'count(*)');
+      b.check(id, `${label}row count`, undefined, rule.severity, rule.comparison, 'count(*)');
       return;
     case 'nullValues':
       if (!col) return;
-      b.check(id, `${label}: null values${on}`, column, rule.severity, rule.comparison, percent(`count(*) - count(${col})`));
+      b.check(id, `${label}null values${on}`, column, rule.severity, rule.comparison, percent(`count(*) - count(${col})`));
       return;
     case 'missingValues': {
       if (!col) return;
       const listed = (rule.missingValues ?? []).filter((v): v is string | number => v !== null).map(sqlLiteral);
       const cond = listed.length > 0 ? `${col} IS NULL OR ${col} IN (${listed.join(', ')})` : `${col} IS NULL`;
-      b.check(id, `${label}: missing values${on}`, column, rule.severity, rule.comparison, percent(`count(*) FILTER (WHERE ${cond})`));
+      b.check(id, `${label}missing values${on}`, column, rule.severity, rule.comparison, percent(`count(*) FILTER (WHERE ${cond})`));
       return;
     }
     case 'invalidValues': {
       if (!col || !rule.validValues) return;
       const values = rule.validValues.map(sqlLiteral).join(', ');
-      b.check(id, `${label}: values${on} outside (${rule.validValues.join(', ')})`, column, rule.severity, rule.comparison,
+      b.check(id, `${label}values${on} outside (${rule.validValues.join(', ')})`, column, rule.severity, rule.comparison,
         percent(`count(*) FILTER (WHERE ${col} IS NOT NULL AND ${col} NOT IN (${values}))`));
       return;
     }
     case 'duplicateValues':
       if (!col) return;
-      b.check(id, `${label}: duplicate values${on}`, column, rule.severity, rule.comparison, percent(`count(${col}) - count(DISTINCT ${col})`));
+      b.check(id, `${label}duplicate values${on}`, column, rule.severity, rule.comparison, percent(`count(${col}) - count(DISTINCT ${col})`));
       return;
   }
 }

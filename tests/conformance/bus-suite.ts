@@ -1,0 +1,211 @@
+/**
+ * The bus port's conformance suite. Every adapter runs the same cases:
+ * at-least-once delivery, explicit ack, redelivery after the ack deadline and
+ * after a nak, in-progress acks, dead letters after max deliveries, duplicate
+ * publishes dropped by message id, work shared between consumers of one durable.
+ */
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { describe, it } from 'node:test';
+import type { Bus, Delivery } from '../../platform/bus/index.ts';
+
+export interface BusAdapter {
+  name: string;
+  /** A bus with fresh streams; `close` releases it. */
+  open(): Promise<Bus>;
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+async function until(cond: () => boolean, ms = 5000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > end) throw new Error('timed out waiting for a condition');
+    await sleep(10);
+  }
+}
+
+export function busConformance(adapter: BusAdapter): void {
+  describe(`bus conformance: ${adapter.name}`, () => {
+    const subject = (): string => `noetl.commands.t${randomUUID().slice(0, 8)}`;
+
+    it('delivers each message once to a consumer that acks, in order', async () => {
+      const bus = await adapter.open();
+      const s = subject();
+      const got: number[] = [];
+      const sub = bus.consume<{ i: number }>({ durable: `d-${randomUUID()}`, filter: s, concurrency: 1 }, (m) => {
+        got.push(m.data.i);
+        m.ack();
+        return Promise.resolve();
+      });
+      for (let i = 0; i < 20; i++) await bus.publish(s, { i }, { msgId: randomUUID() });
+      await until(() => got.length === 20);
+      await sleep(100);
+      assert.deepEqual(got, [...Array(20).keys()]);
+      await sub.stop();
+      await bus.close();
+    });
+
+    it('keeps messages published before the consumer exists', async () => {
+      const bus = await adapter.open();
+      const s = subject();
+      await bus.publish(s, { early: true }, { msgId: randomUUID() });
+      const got: unknown[] = [];
+      const sub = bus.consume({ durable: `d-${randomUUID()}`, filter: s, concurrency: 1 }, (m) => {
+        got.push(m.data);
+        m.ack();
+        return Promise.resolve();
+      });
+      await until(() => got.length === 1);
+      assert.deepEqual(got, [{ early: true }]);
+      await sub.stop();
+      await bus.close();
+    });
+
+    it('drops a publish whose message id was already seen', async () => {
+      const bus = await adapter.open();
+      const s = subject();
+      const id = randomUUID();
+      await bus.publish(s, { n: 1 }, { msgId: id });
+      await bus.publish(s, { n: 2 }, { msgId: id });
+      await bus.publish(s, { n: 3 }, { msgId: randomUUID() });
+      const got: unknown[] = [];
+      const sub = bus.consume<{ n: number }>({ durable: `d-${randomUUID()}`, filter: s, concurrency: 1 }, (m) => {
+        got.push(m.data.n);
+        m.ack();
+        return Promise.resolve();
+      });
+      await until(() => got.length >= 2);
+      await sleep(200);
+      assert.deepEqual(got, [1, 3]);
+      await sub.stop();
+      await bus.close();
+    });
+
+    it('redelivers a message that was not acked within the ack deadline', async () => {
+      const bus = await adapter.open();
+      const s = subject();
+      const counts: number[] = [];
+      const sub = bus.consume({ durable: `d-${randomUUID()}`, filter: s, concurrency: 1, ackWaitMs: 300 }, (m) => {
+        counts.push(m.deliveryCount);
+        if (m.deliveryCount >= 2) m.ack();
+        return Promise.resolve();
+      });
+      await bus.publish(s, {}, { msgId: randomUUID() });
+      await until(() => counts.length === 2);
+      await sleep(500);
+      assert.deepEqual(counts, [1, 2]);
+      await sub.stop();
+      await bus.close();
+    });
+
+    it('redelivers after a nak, and after a handler throws', async () => {
+      const bus = await adapter.open();
+      const s = subject();
+      const counts: number[] = [];
+      const sub = bus.consume({ durable: `d-${randomUUID()}`, filter: s, concurrency: 1, ackWaitMs: 10_000 }, (m) => {
+        counts.push(m.deliveryCount);
+        if (m.deliveryCount === 1) m.nak();
+        else if (m.deliveryCount === 2) throw new Error('handler failed');
+        else m.ack();
+        return Promise.resolve();
+      });
+      await bus.publish(s, {}, { msgId: randomUUID() });
+      await until(() => counts.length === 3);
+      assert.deepEqual(counts, [1, 2, 3]);
+      await sub.stop();
+      await bus.close();
+    });
+
+    it('in-progress acks keep a long-running message from being redelivered', async () => {
+      const bus = await adapter.open();
+      const s = subject();
+      const counts: number[] = [];
+      const sub = bus.consume({ durable: `d-${randomUUID()}`, filter: s, concurrency: 1, ackWaitMs: 400 }, async (m) => {
+        counts.push(m.deliveryCount);
+        for (let i = 0; i < 6; i++) {
+          await sleep(150);
+          m.working();
+        }
+        m.ack();
+      });
+      await bus.publish(s, {}, { msgId: randomUUID() });
+      await until(() => counts.length >= 1);
+      await sleep(1400);
+      assert.deepEqual(counts, [1], 'ran 900 ms with a 400 ms deadline, never redelivered');
+      await sub.stop();
+      await bus.close();
+    });
+
+    it('hands a message to the dead-letter callback after max deliveries', async () => {
+      const bus = await adapter.open();
+      const s = subject();
+      let deliveries = 0;
+      const dead: { data: unknown; n: number }[] = [];
+      const sub = bus.consume(
+        { durable: `d-${randomUUID()}`, filter: s, concurrency: 1, ackWaitMs: 10_000, maxDeliver: 3, onDeadLetter: (_s, data, n) => dead.push({ data, n }) },
+        (m: Delivery) => {
+          deliveries++;
+          m.nak();
+          return Promise.resolve();
+        },
+      );
+      await bus.publish(s, { poison: true }, { msgId: randomUUID() });
+      await until(() => dead.length === 1);
+      await sleep(200);
+      assert.equal(deliveries, 3);
+      assert.deepEqual(dead, [{ data: { poison: true }, n: 3 }]);
+      await sub.stop();
+      await bus.close();
+    });
+
+    it('shares the work of one durable between its consumers, each message once', async () => {
+      const bus = await adapter.open();
+      const s = subject();
+      const durable = `d-${randomUUID()}`;
+      const seen: { who: string; i: number }[] = [];
+      const make = (who: string) =>
+        bus.consume<{ i: number }>({ durable, filter: s, concurrency: 1 }, async (m) => {
+          seen.push({ who, i: m.data.i });
+          await sleep(5);
+          m.ack();
+        });
+      const a = make('a');
+      const b = make('b');
+      for (let i = 0; i < 40; i++) await bus.publish(s, { i }, { msgId: randomUUID() });
+      await until(() => seen.length === 40);
+      await sleep(200);
+      assert.equal(seen.length, 40);
+      assert.deepEqual(seen.map((x) => x.i).sort((x, y) => x - y), [...Array(40).keys()]);
+      assert.ok(seen.some((x) => x.who === 'a') && seen.some((x) => x.who === 'b'), 'both consumers took work');
+      await a.stop();
+      await b.stop();
+      await bus.close();
+    });
+
+    it('gives each durable its own copy of a message', async () => {
+      const bus = await adapter.open();
+      const s = `noetl.events.${randomUUID().slice(0, 8)}`;
+      const got: string[] = [];
+      const subs = ['x', 'y'].map((name) =>
+        bus.consume({ durable: `${name}-${randomUUID()}`, filter: 'noetl.events.>', concurrency: 1 }, (m) => {
+          if (m.subject === s) got.push(name);
+          m.ack();
+          return Promise.resolve();
+        }),
+      );
+      await sleep(100);
+      await bus.publish(s, {}, { msgId: randomUUID() });
+      await until(() => got.length === 2);
+      assert.deepEqual(got.sort(), ['x', 'y']);
+      for (const sub of subs) await sub.stop();
+      await bus.close();
+    });
+
+    it('refuses to publish once closed, with a coded error', async () => {
+      const bus = await adapter.open();
+      await bus.close();
+      await assert.rejects(bus.publish(subject(), {}, { msgId: randomUUID() }), { code: 'E_BUS_CLOSED' });
+    });
+  });
+}

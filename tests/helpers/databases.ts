@@ -1,0 +1,33 @@
+/** The database adapters available here, each opened fresh, for suites that loop over them. */
+import { openDatabase, type Database } from '../../platform/index.ts';
+import { freshPostgres } from './postgres.ts';
+
+export interface DatabaseAdapter {
+  name: 'embedded' | 'postgres';
+  open(): Promise<{ database: Database; url: string | undefined; dispose(): Promise<void> }>;
+}
+
+export const DATABASE_ADAPTERS: DatabaseAdapter[] = [
+  {
+    name: 'embedded',
+    async open() {
+      const database = await openDatabase({ kind: 'embedded', dataDir: undefined });
+      return { database, url: undefined, dispose: () => database.close() };
+    },
+  },
+  {
+    name: 'postgres',
+    async open() {
+      const fresh = await freshPostgres();
+      const database = await openDatabase({ kind: 'postgres', url: fresh.url });
+      return {
+        database,
+        url: fresh.url,
+        async dispose() {
+          await database.close();
+          await fresh.drop();
+        },
+      };
+    },
+  },
+];

@@ -1,0 +1,47 @@
+/** The local artifact store on real files: staging, checksum-verified publish, and the root boundary. */
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { describe, it } from 'node:test';
+import { LocalArtifactStore } from '../../services/worker/index.ts';
+import type { TableRef } from '../../platform/bus/messages.ts';
+import { tempDir } from '../helpers/workspace.ts';
+
+async function staged(store: LocalArtifactStore, content = 'parquet bytes'): Promise<TableRef> {
+  const file = store.stagingPath('exec1', 'step', 1);
+  fs.writeFileSync(file, content);
+  const { bytes, sha256 } = await store.fingerprint(file);
+  return { kind: 'table', uri: store.uriOf(file), format: 'parquet', schema: [], rows: 1, bytes, sha256 };
+}
+
+describe('local artifact store', () => {
+  it('publishes a staged file by atomic rename into the product folder', async () => {
+    const store = new LocalArtifactStore(tempDir());
+    const ref = await staged(store);
+    const published = await store.publish(ref, 'risk.scores', 'm1');
+    const file = store.resolve(published.uri);
+    assert.equal(path.relative(store.root, file), path.join('published', 'risk', 'scores', 'm1.parquet'));
+    assert.equal(fs.readFileSync(file, 'utf8'), 'parquet bytes');
+    assert.ok(!fs.existsSync(store.resolve(ref.uri)), 'the staged file moved');
+    assert.equal(published.sha256, ref.sha256);
+  });
+
+  it('refuses to publish a file whose checksum changed since it was staged', async () => {
+    const store = new LocalArtifactStore(tempDir());
+    const ref = await staged(store);
+    fs.appendFileSync(store.resolve(ref.uri), 'tampered');
+    await assert.rejects(store.publish(ref, 'risk.scores', 'm1'), { code: 'E_ARTIFACT_CHECKSUM' });
+    assert.ok(fs.existsSync(store.resolve(ref.uri)), 'nothing moved');
+  });
+
+  it('refuses references that resolve outside the store root', () => {
+    const root = tempDir();
+    const store = new LocalArtifactStore(root);
+    for (const uri of [pathToFileURL('/etc/passwd').href, pathToFileURL(path.join(root, '..', 'x.parquet')).href, `file://${root}/staging/../../escape.parquet`, 's3://bucket/x', 'not a uri']) {
+      assert.throws(() => store.resolve(uri), { code: 'E_ARTIFACT_OUTSIDE_ROOT' }, uri);
+    }
+    assert.throws(() => store.stagingPath('..', 'x', 1), { code: 'E_ARTIFACT_OUTSIDE_ROOT' });
+    assert.throws(() => store.stagingPath('e', '../x', 1), { code: 'E_ARTIFACT_OUTSIDE_ROOT' });
+  });
+});

@@ -1,0 +1,98 @@
+/** The migrator on the embedded database (PGlite) and on the real PostgreSQL server. */
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { describe, it } from 'node:test';
+import { sql } from 'kysely';
+import { migrate, openDatabase, readMigrations } from '../../platform/index.ts';
+import { DATABASE_ADAPTERS } from '../helpers/databases.ts';
+import { tempDir } from '../helpers/workspace.ts';
+
+const TABLES = ['domains', 'products', 'contract_versions', 'playbooks', 'playbook_versions', 'executions', 'events', 'artifacts', 'materializations', 'quality_results'];
+
+for (const adapter of DATABASE_ADAPTERS) {
+  describe(`migrations on ${adapter.name}`, () => {
+    it('creates every table, and a second run applies nothing', async () => {
+      const { database, dispose } = await adapter.open();
+      try {
+        const first = await migrate(database);
+        assert.deepEqual(first.applied, readMigrations().map((m) => m.name));
+        const rows = await sql<{ table_name: string }>`SELECT table_name FROM information_schema.tables WHERE table_schema = 'public'`.execute(database.db);
+        const tables = new Set(rows.rows.map((r) => r.table_name));
+        for (const t of TABLES) assert.ok(tables.has(t), `table ${t}`);
+        const second = await migrate(database);
+        assert.deepEqual(second.applied, []);
+        assert.equal(second.alreadyApplied.length, first.applied.length);
+      } finally {
+        await dispose();
+      }
+    });
+
+    it('keeps the event log append-only', async () => {
+      const { database, dispose } = await adapter.open();
+      try {
+        await migrate(database);
+        const db = database.db;
+        await db.insertInto('executions').values({ id: 'e1', playbook_ref: 'd/p', playbook_sha: 'x', status: 'running', workload: '{}', error: null }).execute();
+        await db.insertInto('events').values({ event_id: 'ev1', execution_id: 'e1', type: 'execution.started', step: null, payload: '{}', at: new Date().toISOString() }).execute();
+        await assert.rejects(db.updateTable('events').set({ type: 'changed' }).execute(), /append-only/);
+        await assert.rejects(db.deleteFrom('events').execute(), /append-only/);
+        const n = await db.selectFrom('events').select(db.fn.countAll().as('n')).executeTakeFirstOrThrow();
+        assert.equal(Number(n.n), 1);
+      } finally {
+        await dispose();
+      }
+    });
+
+    it('leaves nothing behind when a migration fails', async () => {
+      const { database, dispose } = await adapter.open();
+      try {
+        const broken = [...readMigrations(), { name: '999_broken.sql', sql: 'CREATE TABLE half_done (id int);\nSELECT * FROM no_such_table;' }];
+        await assert.rejects(migrate(database, broken), (e: unknown) => (e as { code?: string }).code === 'E_MIGRATION_FAILED' && /999_broken/.test((e as Error).message));
+        const rows = await sql<{ n: number }>`SELECT count(*)::int AS n FROM information_schema.tables WHERE table_name = 'half_done'`.execute(database.db);
+        assert.equal(rows.rows[0]!.n, 0);
+        const applied = await sql<{ name: string }>`SELECT name FROM noetl_migrations`.execute(database.db);
+        assert.ok(!applied.rows.some((r) => r.name === '999_broken.sql'));
+        // The good migrations before it stay applied.
+        assert.equal(applied.rows.length, readMigrations().length);
+      } finally {
+        await dispose();
+      }
+    });
+
+    it('refuses a migration whose text changed after it was applied', async () => {
+      const { database, dispose } = await adapter.open();
+      try {
+        await migrate(database);
+        const changed = readMigrations().map((m, i) => (i === 0 ? { ...m, sql: m.sql + '\n-- edited' } : m));
+        await assert.rejects(migrate(database, changed), /was changed after it was applied/);
+      } finally {
+        await dispose();
+      }
+    });
+  });
+}
+
+describe('embedded database on disk', () => {
+  it('persists across opens and is owned by one process at a time', async () => {
+    const dir = path.join(tempDir(), 'db');
+    const first = await openDatabase({ kind: 'embedded', dataDir: dir });
+    await migrate(first);
+    await first.db.insertInto('domains').values({ name: 'risk', description: null, owners: '["a"]' }).execute();
+    // A live owner (here a process that is surely alive: our parent) keeps others out.
+    const lock = `${dir}.lock`;
+    assert.ok(fs.existsSync(lock));
+    await first.close();
+    assert.ok(!fs.existsSync(lock), 'closing releases the lock');
+    fs.writeFileSync(lock, String(process.ppid));
+    await assert.rejects(openDatabase({ kind: 'embedded', dataDir: dir }), { code: 'E_DATABASE_LOCKED' });
+    fs.writeFileSync(lock, '999999999');
+    const second = await openDatabase({ kind: 'embedded', dataDir: dir });
+    try {
+      const rows = await second.db.selectFrom('domains').select('name').execute();
+      assert.deepEqual(rows, [{ name: 'risk' }], 'data survived; a stale lock was taken over');
+    } finally {
+      await second.close();
+    }
+  });
+});

@@ -1,0 +1,125 @@
+/** The quality gate on real Parquet files through real DuckDB: clean data passes, each planted defect is caught. */
+import assert from 'node:assert/strict';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
+import { parseContract, sqlLiteral, type Contract } from '../../contracts/index.ts';
+import { LocalArtifactStore } from '../../services/worker/index.ts';
+import { describeParquet } from '../../services/worker/tools/index.ts';
+import { describeGateFailure, runQualityGate } from '../../services/worker/gate/quality-gate.ts';
+import { tempDir } from '../helpers/workspace.ts';
+
+const CONTRACT = `apiVersion: v3.1.0
+kind: DataContract
+id: shop.orders
+version: 1.0.0
+status: active
+domain: shop
+dataProduct: orders
+team: { name: shop, members: [{ username: shop@example.com, role: owner }] }
+schema:
+  - name: orders
+    properties:
+      - { name: order_id, logicalType: integer, required: true, unique: true }
+      - name: status
+        logicalType: string
+        required: true
+        quality: [{ metric: invalidValues, arguments: { validValues: [open, shipped] }, mustBe: 0 }]
+      - { name: amount, logicalType: number, logicalTypeOptions: { minimum: 0, maximum: 1000 } }
+      - name: note
+        logicalType: string
+        quality: [{ metric: nullValues, unit: percent, mustBeLessThan: 10, severity: warning }]
+    quality:
+      - { metric: rowCount, mustBeBetween: [100, 100000] }
+`;
+
+const CLEAN = `SELECT i::BIGINT AS order_id, CASE WHEN i % 2 = 0 THEN 'open' ELSE 'shipped' END AS status, (i % 900)::DOUBLE AS amount, 'n' || i AS note FROM range(1, 1001) t(i)`;
+
+describe('quality gate on real Parquet', () => {
+  let duck: DuckDBInstance;
+  let conn: DuckDBConnection;
+  let store: LocalArtifactStore;
+  let contract: Contract;
+  let n = 0;
+
+  before(async () => {
+    duck = await DuckDBInstance.create(':memory:');
+    conn = await duck.connect();
+    store = new LocalArtifactStore(tempDir());
+    const parsed = parseContract(CONTRACT, 'orders.odcs.yaml');
+    assert.deepEqual(parsed.diagnostics, []);
+    contract = parsed.contract!;
+  });
+  after(() => {
+    conn.closeSync();
+    duck.closeSync();
+  });
+
+  async function gate(query: string) {
+    const file = store.stagingPath('exec', `s${++n}`, 1);
+    await conn.run(`COPY (${query}) TO ${sqlLiteral(file)} (FORMAT PARQUET)`);
+    const ref = await describeParquet(conn, store, file);
+    return runQualityGate(conn, contract, file, ref);
+  }
+
+  const failedIds = (o: Awaited<ReturnType<typeof gate>>): string[] => o.checks.filter((c) => !c.passed).map((c) => c.id);
+
+  it('passes clean data on every check', async () => {
+    const o = await gate(CLEAN);
+    assert.equal(o.passed, true);
+    assert.deepEqual(failedIds(o), []);
+    assert.deepEqual(o.conformance, []);
+    assert.equal(o.checks.length, 7);
+  });
+
+  const defects: [string, string, string][] = [
+    ['a null in a required column', `SELECT * REPLACE (CASE WHEN order_id = 7 THEN NULL ELSE status END AS status) FROM (${CLEAN})`, 'status.required'],
+    ['a duplicate key', `SELECT * REPLACE (CASE WHEN order_id = 8 THEN 9 ELSE order_id END AS order_id) FROM (${CLEAN})`, 'order_id.unique'],
+    ['a value outside the accepted set', `SELECT * REPLACE (CASE WHEN order_id = 3 THEN 'lost' ELSE status END AS status) FROM (${CLEAN})`, 'status.invalidValues.0'],
+    ['a number out of range', `SELECT * REPLACE (CASE WHEN order_id = 5 THEN -1 ELSE amount END AS amount) FROM (${CLEAN})`, 'amount.range'],
+    ['too few rows', `SELECT * FROM (${CLEAN}) WHERE order_id <= 50`, 'orders.rowCount.0'],
+  ];
+  for (const [what, query, check] of defects) {
+    it(`catches ${what} (${check}) and only that`, async () => {
+      const o = await gate(query);
+      assert.equal(o.passed, false);
+      assert.deepEqual(failedIds(o), [check]);
+    });
+  }
+
+  it('reports the observed min and max of a range check', async () => {
+    const o = await gate(`SELECT * REPLACE (CASE WHEN order_id = 5 THEN 5000 ELSE amount END AS amount) FROM (${CLEAN})`);
+    const range = o.checks.find((c) => c.id === 'amount.range')!;
+    assert.equal(range.observed, 1);
+    assert.deepEqual(range.extras, { min: 0, max: 5000 });
+    const message = describeGateFailure('shop.orders', o);
+    assert.match(message, /shop\.orders: check amount\.range on column "amount": .*expected = 0, observed 1 \(min 0, max 5000\)/);
+  });
+
+  it('records a failing warning without blocking', async () => {
+    const o = await gate(`SELECT * REPLACE (CASE WHEN order_id % 4 = 0 THEN NULL ELSE note END AS note) FROM (${CLEAN})`);
+    assert.equal(o.passed, true);
+    assert.deepEqual(failedIds(o), ['note.nullValues.0']);
+    assert.equal(o.checks.find((c) => c.id === 'note.nullValues.0')!.observed, 25);
+  });
+
+  it('fails on a missing column or a wrong type, and still runs the other checks', async () => {
+    const o = await gate(`SELECT order_id::VARCHAR AS order_id, status, note FROM (${CLEAN})`);
+    assert.equal(o.passed, false);
+    assert.deepEqual(o.conformance.map((p) => [p.column, p.observed]), [['order_id', 'VARCHAR'], ['amount', 'missing']]);
+    assert.ok(!o.checks.some((c) => c.id === 'amount.range'), 'no check runs on a missing column');
+    assert.ok(o.checks.some((c) => c.id === 'status.required' && c.passed));
+  });
+
+  it('references carry schema, rows, bytes and checksum, never rows themselves', async () => {
+    const file = store.stagingPath('exec', 'ref', 1);
+    await conn.run(`COPY (${CLEAN}) TO ${sqlLiteral(file)} (FORMAT PARQUET)`);
+    const ref = await describeParquet(conn, store, file);
+    assert.equal(ref.rows, 1000);
+    assert.ok(ref.bytes > 0);
+    assert.match(ref.sha256, /^[0-9a-f]{64}$/);
+    assert.deepEqual(ref.schema.map((c) => c.name), ['order_id', 'status', 'amount', 'note']);
+    assert.deepEqual(Object.keys(ref).sort(), ['bytes', 'format', 'kind', 'rows', 'schema', 'sha256', 'uri']);
+    assert.equal(path.basename(store.resolve(ref.uri)), 'ref.1.parquet');
+  });
+});

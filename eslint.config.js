@@ -59,6 +59,10 @@ export default tseslint.config(
   },
   {
     files: ['tests/**/*.ts', 'bench/**/*.ts'],
-    rules: { 'import-x/no-restricted-paths': 'off' },
+    rules: {
+      'import-x/no-restricted-paths': 'off',
+      // node:test's describe/it return promises the runner itself awaits.
+      '@typescript-eslint/no-floating-promises': ['error', { allowForKnownSafeCalls: [{ from: 'package', package: 'node:test', name: ['describe', 'it', 'test', 'before', 'after', 'beforeEach', 'afterEach'] }] }],
+    },
   },
 );

@@ -4,7 +4,7 @@ import { freshPostgres } from './postgres.ts';
 
 export interface DatabaseAdapter {
   name: 'embedded' | 'postgres';
-  open(): Promise<{ database: Database; url: string | undefined; dispose(): Promise<void> }>;
+  open(): Promise<{ database: Database; url: string | undefined; dispose: () => Promise<void> }>;
 }
 
 export const DATABASE_ADAPTERS: DatabaseAdapter[] = [

@@ -81,8 +81,8 @@ describe('contract parsing', () => {
   it('requires the id to be <domain>.<dataProduct>', () => {
     const r = parseContract(base.replace('id: shop.orders', 'id: orders'), 'x.odcs.yaml');
     assert.equal(r.diagnostics[0]?.code, 'E_CONTRACT_INVALID');
-    assert.match(r.diagnostics[0]!.message, /shop\.orders/);
-    assert.equal(r.diagnostics[0]!.line, 3);
+    assert.match(r.diagnostics[0].message, /shop\.orders/);
+    assert.equal(r.diagnostics[0].line, 3);
   });
 
   it('refuses a rule with no comparison operator', () => {

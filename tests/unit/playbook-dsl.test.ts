@@ -71,14 +71,14 @@ describe('playbook parsing and static checks', () => {
   it('reports shape errors at the offending field', () => {
     const d = diagnostics(valid.replace('    tool: { kind: noop }\n    next:\n', '    tool: { kind: noop }\n    nxt: 1\n    next:\n'));
     assert.equal(d[0]?.code, 'E_PLAYBOOK_INVALID');
-    assert.match(d[0]!.message, /unknown field "nxt"/);
-    assert.equal(d[0]!.line, 8);
+    assert.match(d[0].message, /unknown field "nxt"/);
+    assert.equal(d[0].line, 8);
   });
 
   it('reports YAML syntax errors with their position', () => {
     const d = diagnostics(valid.replace('  n: 10', '  n: [10'));
     assert.equal(d[0]?.code, 'E_YAML_SYNTAX');
-    assert.ok(d[0]!.line >= 6);
+    assert.ok(d[0].line >= 6);
   });
 
   it('accepts next as {mode, arcs}', () => {

@@ -15,7 +15,6 @@ export const ERROR_CATALOGUE = {
   E_PLAYBOOK_UNDEFINED_STEP: { retryable: false, meaning: 'a next arc names a step that does not exist' },
   E_PLAYBOOK_DUPLICATE_STEP: { retryable: false, meaning: 'two steps share a name' },
   E_PLAYBOOK_UNREACHABLE_STEP: { retryable: false, meaning: 'no path leads from start to the step' },
-  E_PLAYBOOK_NO_START: { retryable: false, meaning: 'the workflow has no steps' },
   E_PLAYBOOK_UNKNOWN_TOOL: { retryable: false, meaning: 'a step uses a tool kind no worker has' },
   E_PLAYBOOK_UNDEFINED_PRODUCT: { retryable: false, meaning: 'produces/consumes names a product with no contract' },
   E_PLAYBOOK_NOT_FOUND: { retryable: false, meaning: 'no playbook at that domain/name' },

@@ -1,3 +1,5 @@
+import type { RunEvent } from '../../lineage/index.ts';
+
 /**
  * The messages services exchange over the bus, defined once. Commands go from
  * the orchestrator to a worker pool; events come back from workers (and are
@@ -75,6 +77,8 @@ export interface StepCommand {
   scope: { workload: Record<string, unknown>; execution_id: string; results: Record<string, StepResult> };
   /** Published products the step reads, by product id. */
   consumes: Record<string, TableRef>;
+  /** Steps with an arc into this one, with the product each publishes: where the data comes from, for lineage. */
+  upstream: { step: string; produces: string | undefined }[];
   /** The contract the step's output must honour before it is published (the plain contract model). */
   produces: { productId: string; contract: unknown } | undefined;
 }
@@ -89,7 +93,10 @@ type EventBody =
   | { type: 'execution.completed' }
   | { type: 'execution.failed'; error: ErrorInfo };
 
-/** One entry of an execution's event log. `eventId` makes applying it idempotent. */
-export type ExecutionEvent = EventBody & { eventId: string; executionId: string; at: string };
+/**
+ * One entry of an execution's event log. `eventId` makes applying it idempotent;
+ * `lineage` is the OpenLineage run event the change amounts to, when there is one.
+ */
+export type ExecutionEvent = EventBody & { eventId: string; executionId: string; at: string; lineage?: RunEvent };
 
 export type EventType = ExecutionEvent['type'];

@@ -111,6 +111,27 @@ export interface QualityResultsTable {
   created_at: Timestamp;
 }
 
+export interface LineageEventsTable {
+  id: Generated<string>;
+  run_id: string;
+  event_type: string;
+  job_namespace: string;
+  job_name: string;
+  event_time: Timestamp;
+  event: Json;
+}
+
+export interface LineageEdgesTable {
+  src_namespace: string;
+  src_name: string;
+  job_namespace: string;
+  job_name: string;
+  dst_namespace: string;
+  dst_name: string;
+  first_seen: Timestamp;
+  last_seen: Timestamp;
+}
+
 export interface Schema {
   domains: DomainsTable;
   products: ProductsTable;
@@ -122,4 +143,6 @@ export interface Schema {
   artifacts: ArtifactsTable;
   materializations: MaterializationsTable;
   quality_results: QualityResultsTable;
+  lineage_events: LineageEventsTable;
+  lineage_edges: LineageEdgesTable;
 }

@@ -10,10 +10,12 @@ import os from 'node:os';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { asNoetlError } from '../../common/errors.ts';
 import type { Contract } from '../../contracts/index.ts';
+import type { RunEventType } from '../../lineage/index.ts';
 import { SUBJECTS, type Bus, type Delivery, type ExecutionEvent, type QualityReport, type StepCommand, type StepResult, type Subscription } from '../../platform/bus/index.ts';
 import type { Logger } from '../../platform/log/logger.ts';
 import { LocalArtifactStore } from './artifacts/local-store.ts';
 import { describeGateFailure, runQualityGate } from './gate/quality-gate.ts';
+import { stepLineage } from './step-lineage.ts';
 import { TOOLS } from './tools/index.ts';
 
 export interface WorkerOptions {
@@ -63,13 +65,13 @@ export class Worker {
     this.inflight.add(abort);
     const started = Date.now();
     try {
-      await this.emit(cmd, `${cmd.commandId}:started`, { type: 'step.started', step: cmd.step, attempt: cmd.attempt, worker: this.id });
+      await this.emit(cmd, `${cmd.commandId}:started`, { type: 'step.started', step: cmd.step, attempt: cmd.attempt, worker: this.id }, 'START');
       const outcome = await this.execute(cmd, abort.signal, () => m.working(), log);
       const durationMs = Date.now() - started;
       if (outcome.ok) {
-        await this.emit(cmd, `${cmd.commandId}:completed`, { type: 'step.completed', step: cmd.step, attempt: cmd.attempt, result: outcome.result, ...(outcome.quality ? { quality: outcome.quality } : {}), durationMs });
+        await this.emit(cmd, `${cmd.commandId}:completed`, { type: 'step.completed', step: cmd.step, attempt: cmd.attempt, result: outcome.result, ...(outcome.quality ? { quality: outcome.quality } : {}), durationMs }, 'COMPLETE', outcome.result);
       } else {
-        await this.emit(cmd, `${cmd.commandId}:failed`, { type: 'step.failed', step: cmd.step, attempt: cmd.attempt, error: outcome.error, ...(outcome.quality ? { quality: outcome.quality } : {}), durationMs });
+        await this.emit(cmd, `${cmd.commandId}:failed`, { type: 'step.failed', step: cmd.step, attempt: cmd.attempt, error: outcome.error, ...(outcome.quality ? { quality: outcome.quality } : {}), durationMs }, 'FAIL', undefined, outcome.error.message);
       }
       m.ack();
     } finally {
@@ -122,8 +124,9 @@ export class Worker {
     return { ok: true, result: published, quality: report(published) };
   }
 
-  private emit(cmd: StepCommand, eventId: string, body: EventBody): Promise<void> {
-    const event = { ...body, eventId, executionId: cmd.executionId, at: new Date().toISOString() };
+  private emit(cmd: StepCommand, eventId: string, body: EventBody, lineage: RunEventType, result?: StepResult, error?: string): Promise<void> {
+    const at = new Date().toISOString();
+    const event = { ...body, eventId, executionId: cmd.executionId, at, lineage: stepLineage(cmd, lineage, at, result, error) };
     return this.options.bus.publish(SUBJECTS.events(cmd.executionId), event, { msgId: eventId });
   }
 }

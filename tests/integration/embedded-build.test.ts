@@ -12,6 +12,7 @@ import { buildAll } from '../../cli/commands/dev.ts';
 import { buildPlaybook, type BuildResult } from '../../cli/commands/build.ts';
 import { openRuntime, type Runtime } from '../../cli/runtime.ts';
 import { freshPostgres, type FreshDatabase } from '../helpers/postgres.ts';
+import { openLineageErrors } from '../helpers/openlineage.ts';
 import { workspace } from '../helpers/workspace.ts';
 
 type ProductList = { products: { id: string; currentVersion: { materializationId: string; rows: number } | null; lastQuality: { passed: boolean; status: string } | null }[] };
@@ -74,6 +75,15 @@ for (const mode of ['embedded', 'postgres'] as const) {
       }
     });
 
+    it('emits valid OpenLineage events for every step and execution, joined across domains', async () => {
+      const stored = await rt.database.db.selectFrom('lineage_events').select(['event_type', 'job_name', 'event']).execute();
+      assert.equal(stored.filter((e) => e.job_name === 'score_applications' && e.event_type === 'COMPLETE').length, 1);
+      assert.equal(stored.filter((e) => e.job_name.startsWith('score_applications.') && e.event_type === 'START').length, 4);
+      for (const e of stored) assert.deepEqual(openLineageErrors(e.event), [], `${e.job_name} ${e.event_type}`);
+      const edges = await rt.database.db.selectFrom('lineage_edges').select(['src_name', 'job_name', 'dst_name']).execute();
+      assert.ok(edges.some((e) => e.src_name === 'risk.application_scores' && e.job_name === 'build_campaign_targets.pick_targets' && e.dst_name === 'marketing.campaign_targets'));
+    });
+
     it('serves every product with its current version and last quality result', async () => {
       const app = await buildApp({ db: rt.database.db, log: rt.log, mode: 'embedded' });
       try {
@@ -90,6 +100,9 @@ for (const mode of ['embedded', 'postgres'] as const) {
         assert.deepEqual(body.owners, ['risk-data@example.com']);
         assert.equal(body.schema.find((c) => c.name === 'email')?.classification, 'pii');
         assert.ok(body.lastQuality.checks.length >= 10 && body.lastQuality.checks.find((c) => c.id === 'email.nullValues.0'));
+        const lineage = (id: string) => app.inject({ method: 'GET', url: `/products/${id}` }).then((r) => r.json<{ lineage: { upstream: string[]; downstream: string[] } }>().lineage);
+        assert.deepEqual(await lineage('risk.application_scores'), { upstream: [], downstream: ['marketing.campaign_targets'], partial: false });
+        assert.deepEqual(await lineage('marketing.campaign_targets'), { upstream: ['risk.application_scores'], downstream: [], partial: false });
         const risk = results.find((r) => r.ref === 'risk/score_applications')!;
         const exec = await app.inject({ method: 'GET', url: `/executions/${risk.executionId}` });
         const e = exec.json<{ status: string; steps: { name: string; status: string }[]; events: { type: string }[] }>();

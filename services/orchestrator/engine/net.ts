@@ -14,6 +14,8 @@ export interface OutputArc {
 export interface Transition {
   name: string;
   inputs: string[];
+  /** Steps with an arc into this one. */
+  from: string[];
   outputs: OutputArc[];
   mode: RouteMode;
 }
@@ -34,7 +36,7 @@ export function placeId(from: string, to: string): string {
 
 export function compileNet(p: Playbook): Net {
   const transitions = new Map<string, Transition>();
-  for (const s of p.steps) transitions.set(s.name, { name: s.name, inputs: [], outputs: [], mode: s.mode });
+  for (const s of p.steps) transitions.set(s.name, { name: s.name, inputs: [], from: [], outputs: [], mode: s.mode });
   const start = p.steps[0]!.name;
   transitions.get(start)!.inputs.push(INITIAL_PLACE);
   for (const s of p.steps) {
@@ -42,7 +44,10 @@ export function compileNet(p: Playbook): Net {
       const place = placeId(s.name, a.step);
       const target = transitions.get(a.step);
       if (!target) continue;
-      if (!target.inputs.includes(place)) target.inputs.push(place);
+      if (!target.inputs.includes(place)) {
+        target.inputs.push(place);
+        target.from.push(s.name);
+      }
       transitions.get(s.name)!.outputs.push({ place, to: a.step, when: a.when });
     }
   }

@@ -7,6 +7,7 @@
 import { sql, type Transaction } from 'kysely';
 import { NoetlError } from '../../../common/errors.ts';
 import type { Contract } from '../../../contracts/index.ts';
+import { edgesOfRun, type RunEvent } from '../../../lineage/index.ts';
 import type { Db, Schema } from '../../../platform/index.ts';
 import type { ExecutionEvent, QualityReport, TableRef } from '../../../platform/bus/messages.ts';
 
@@ -92,6 +93,7 @@ export class ExecutionStore {
         .executeTakeFirst();
       if (!inserted) return false;
       await applyEffects(tx, event);
+      if (event.lineage) await recordLineage(tx, event.lineage);
       return true;
     });
   }
@@ -144,5 +146,21 @@ async function recordMaterialization(tx: Tx, executionId: string, step: string, 
   }
   if (status === 'published') {
     await tx.updateTable('products').set({ current_materialization_id: q.materializationId, updated_at: sql<Date>`now()` }).where('id', '=', q.productId).execute();
+  }
+}
+
+/** Keeps the run event, and on completion adds its input → output edges to the lineage graph. */
+async function recordLineage(tx: Tx, e: RunEvent): Promise<void> {
+  await tx
+    .insertInto('lineage_events')
+    .values({ run_id: e.run.runId, event_type: e.eventType, job_namespace: e.job.namespace, job_name: e.job.name, event_time: e.eventTime, event: JSON.stringify(e) })
+    .execute();
+  if (e.eventType !== 'COMPLETE') return;
+  for (const edge of edgesOfRun(e.inputs, e.job, e.outputs)) {
+    await tx
+      .insertInto('lineage_edges')
+      .values({ src_namespace: edge.from.namespace, src_name: edge.from.name, job_namespace: edge.job.namespace, job_name: edge.job.name, dst_namespace: edge.to.namespace, dst_name: edge.to.name, first_seen: e.eventTime, last_seen: e.eventTime })
+      .onConflict((oc) => oc.columns(['src_namespace', 'src_name', 'job_namespace', 'job_name', 'dst_namespace', 'dst_name']).doUpdateSet({ last_seen: e.eventTime }))
+      .execute();
   }
 }

@@ -11,6 +11,7 @@ import { formatDiagnostic } from '../../../common/diagnostics.ts';
 import { NoetlError, asNoetlError } from '../../../common/errors.ts';
 import { evaluateGuard } from '../../../common/expressions.ts';
 import type { Contract } from '../../../contracts/index.ts';
+import { executionRunEvent, type RunEvent } from '../../../lineage/index.ts';
 import { SUBJECTS, type Bus, type Delivery, type ExecutionEvent, type StepCommand, type Subscription, type TableRef } from '../../../platform/bus/index.ts';
 import type { Db } from '../../../platform/index.ts';
 import type { Logger } from '../../../platform/log/logger.ts';
@@ -175,7 +176,9 @@ export class Supervisor {
   /** Persists an orchestrator event and folds it in; false when it was already in the log. */
   private async record(run: Running, body: EventBody, key: string): Promise<boolean> {
     const executionId = run.state.executionId;
-    const event = { ...body, eventId: `${executionId}:${key}`, executionId, at: new Date().toISOString() };
+    const at = new Date().toISOString();
+    const lineage = executionLineage(run, body, at);
+    const event = { ...body, eventId: `${executionId}:${key}`, executionId, at, ...(lineage ? { lineage } : {}) };
     if (!(await this.store.append(event))) return false;
     this.fold(run, event);
     return true;
@@ -228,7 +231,17 @@ export class Supervisor {
       tool: step.tool,
       scope: scopeOf(run.state),
       consumes: Object.fromEntries(step.consumes.map((c) => [c, run.consumes.get(c)!])),
+      upstream: run.net.transitions.get(stepName)!.from.map((s) => ({ step: s, produces: run.playbook.steps.find((x) => x.name === s)?.produces })),
       produces: step.produces ? { productId: step.produces, contract: run.contracts.get(step.produces) } : undefined,
     };
   }
+}
+
+/** The OpenLineage event of an execution's start and end; other orchestrator events have none. */
+function executionLineage(run: Running, body: EventBody, at: string): RunEvent | undefined {
+  const ref = { executionId: run.state.executionId, domain: run.playbook.domain, playbook: run.playbook.name };
+  if (body.type === 'execution.started') return executionRunEvent(ref, 'START', at);
+  if (body.type === 'execution.completed') return executionRunEvent(ref, 'COMPLETE', at);
+  if (body.type === 'execution.failed') return executionRunEvent(ref, 'FAIL', at, body.error.message);
+  return undefined;
 }

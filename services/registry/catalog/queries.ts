@@ -1,6 +1,7 @@
 /** Read-side queries of the catalog: products with their schema, versions and quality. */
 import { NoetlError } from '../../../common/errors.ts';
 import type { Contract } from '../../../contracts/index.ts';
+import { productDataset, productOf, walk, type LineageEdge } from '../../../lineage/index.ts';
 import type { Db } from '../../../platform/index.ts';
 
 export interface QualitySummary {
@@ -69,7 +70,18 @@ export async function getProduct(db: Db, id: string) {
     schema: body.properties.map((c) => ({ name: c.name, logicalType: c.logicalType, physicalType: c.physicalType ?? null, required: c.required, unique: c.unique, primaryKey: c.primaryKey, classification: c.classification ?? null })),
     currentVersion: current,
     lastQuality: quality,
+    lineage: await productLineage(db, id),
   };
+}
+
+/** The products upstream and downstream of a product, from the lineage graph. */
+export async function productLineage(db: Db, id: string, depth = 20): Promise<{ upstream: string[]; downstream: string[]; partial: boolean }> {
+  const rows = await db.selectFrom('lineage_edges').selectAll().execute();
+  const edges: LineageEdge[] = rows.map((r) => ({ from: { namespace: r.src_namespace, name: r.src_name }, job: { namespace: r.job_namespace, name: r.job_name }, to: { namespace: r.dst_namespace, name: r.dst_name } }));
+  const up = walk(edges, productDataset(id), 'upstream', depth);
+  const down = walk(edges, productDataset(id), 'downstream', depth);
+  const products = (w: typeof up): string[] => w.datasets.flatMap((d) => productOf(d) ?? []);
+  return { upstream: products(up), downstream: products(down), partial: up.partial || down.partial };
 }
 
 async function currentVersion(db: Db, productId: string): Promise<CurrentVersion | null> {

@@ -1,0 +1,5 @@
+/** Lineage: the OpenLineage model, naming, run-event builders and graph walks. Pure. */
+export * from './model.ts';
+export * from './naming.ts';
+export { stepRunEvent, executionRunEvent, stepRunId, type StepRun, type StepRunDetails, type ExecutionRun } from './run-events.ts';
+export { walk, edgesOfRun, type LineageEdge, type Walk } from './graph.ts';

@@ -3,9 +3,9 @@
  * model. Every problem is a diagnostic with file:line:col; nothing throws.
  */
 import { Ajv2019 } from 'ajv/dist/2019.js';
-import type { ErrorObject } from 'ajv';
 import type { Diagnostic } from '../common/diagnostics.ts';
-import { parseYaml, pointerToPath, type YamlSource } from '../common/yaml-source.ts';
+import { schemaDiagnostics } from '../common/schema-diagnostics.ts';
+import { parseYaml, type YamlSource } from '../common/yaml-source.ts';
 import schema from './schema/noetl-contract.schema.json' with { type: 'json' };
 import { productIdOf, type Comparison, type Contract, type ContractProperty, type QualityRule } from './model.ts';
 
@@ -48,25 +48,6 @@ export function parseContract(text: string, file: string): ContractParseResult {
     seen.add(p.name);
   }
   return { contract: diagnostics.length > 0 ? undefined : contract, diagnostics, source };
-}
-
-/** Turns schema-validator errors into positioned diagnostics, one per distinct problem. */
-export function schemaDiagnostics(source: YamlSource, errors: readonly ErrorObject[], code: Diagnostic['code']): Diagnostic[] {
-  const out: Diagnostic[] = [];
-  const seen = new Set<string>();
-  for (const e of errors) {
-    if (e.keyword === 'oneOf' || e.keyword === 'if') continue;
-    const path = pointerToPath(e.instancePath);
-    const field = e.instancePath === '' ? 'document' : e.instancePath.slice(1).replace(/\//g, '.');
-    let message = `${field} ${e.message ?? 'is invalid'}`;
-    if (e.keyword === 'enum') message += `: ${(e.params as { allowedValues: unknown[] }).allowedValues.map((v) => JSON.stringify(v)).join(', ')}`;
-    if (e.keyword === 'additionalProperties') message = `${field} has unknown field "${(e.params as { additionalProperty: string }).additionalProperty}"`;
-    const key = `${e.instancePath}|${message}`;
-    if (seen.has(key)) continue;
-    seen.add(key);
-    out.push({ ...source.locate(path), code, severity: 'error', message });
-  }
-  return out;
 }
 
 type Json = Record<string, unknown>;

@@ -93,6 +93,9 @@ type EventBody =
   | { type: 'execution.completed' }
   | { type: 'execution.failed'; error: ErrorInfo };
 
+/** An event as its author writes it, before the envelope (id, execution, time) is added. */
+export type ExecutionEventBody = EventBody;
+
 /**
  * One entry of an execution's event log. `eventId` makes applying it idempotent;
  * `lineage` is the OpenLineage run event the change amounts to, when there is one.

@@ -11,7 +11,7 @@ import { DuckDBInstance } from '@duckdb/node-api';
 import { asNoetlError } from '../../common/errors.ts';
 import type { Contract } from '../../contracts/index.ts';
 import type { RunEventType } from '../../lineage/index.ts';
-import { SUBJECTS, type Bus, type Delivery, type ExecutionEvent, type QualityReport, type StepCommand, type StepResult, type Subscription } from '../../platform/bus/index.ts';
+import { SUBJECTS, type Bus, type Delivery, type ExecutionEvent, type ExecutionEventBody, type QualityReport, type StepCommand, type StepResult, type Subscription } from '../../platform/bus/index.ts';
 import type { Logger } from '../../platform/log/logger.ts';
 import { LocalArtifactStore } from './artifacts/local-store.ts';
 import { describeGateFailure, runQualityGate } from './gate/quality-gate.ts';
@@ -27,8 +27,6 @@ export interface WorkerOptions {
   /** Ack deadline; a silent worker's command comes back after it. */
   ackWaitMs?: number;
 }
-
-type EventBody = ExecutionEvent extends infer E ? (E extends ExecutionEvent ? Omit<E, 'eventId' | 'executionId' | 'at'> : never) : never;
 
 export class Worker {
   readonly id = `${os.hostname()}-${process.pid}-${randomUUID().slice(0, 8)}`;
@@ -124,9 +122,9 @@ export class Worker {
     return { ok: true, result: published, quality: report(published) };
   }
 
-  private emit(cmd: StepCommand, eventId: string, body: EventBody, lineage: RunEventType, result?: StepResult, error?: string): Promise<void> {
+  private emit(cmd: StepCommand, eventId: string, body: ExecutionEventBody, lineage: RunEventType, result?: StepResult, error?: string): Promise<void> {
     const at = new Date().toISOString();
-    const event = { ...body, eventId, executionId: cmd.executionId, at, lineage: stepLineage(cmd, lineage, at, result, error) };
+    const event: ExecutionEvent = { ...body, eventId, executionId: cmd.executionId, at, lineage: stepLineage(cmd, lineage, at, result, error) };
     return this.options.bus.publish(SUBJECTS.events(cmd.executionId), event, { msgId: eventId });
   }
 }

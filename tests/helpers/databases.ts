@@ -31,3 +31,13 @@ export const DATABASE_ADAPTERS: DatabaseAdapter[] = [
     },
   },
 ];
+
+/** Opens a fresh database of the adapter, hands it to `work`, and disposes of it whatever happens. */
+export async function withDatabase(adapter: DatabaseAdapter, work: (database: Database) => Promise<void>): Promise<void> {
+  const { database, dispose } = await adapter.open();
+  try {
+    await work(database);
+  } finally {
+    await dispose();
+  }
+}

@@ -5,16 +5,15 @@ import path from 'node:path';
 import { describe, it } from 'node:test';
 import { sql } from 'kysely';
 import { migrate, openDatabase, readMigrations } from '../../platform/index.ts';
-import { DATABASE_ADAPTERS } from '../helpers/databases.ts';
+import { DATABASE_ADAPTERS, withDatabase } from '../helpers/databases.ts';
 import { tempDir } from '../helpers/workspace.ts';
 
 const TABLES = ['domains', 'products', 'contract_versions', 'playbooks', 'playbook_versions', 'executions', 'events', 'artifacts', 'materializations', 'quality_results'];
 
 for (const adapter of DATABASE_ADAPTERS) {
   describe(`migrations on ${adapter.name}`, () => {
-    it('creates every table, and a second run applies nothing', async () => {
-      const { database, dispose } = await adapter.open();
-      try {
+    it('creates every table, and a second run applies nothing', () =>
+      withDatabase(adapter, async (database) => {
         const first = await migrate(database);
         assert.deepEqual(first.applied, readMigrations().map((m) => m.name));
         const rows = await sql<{ table_name: string }>`SELECT table_name FROM information_schema.tables WHERE table_schema = 'public'`.execute(database.db);
@@ -23,14 +22,10 @@ for (const adapter of DATABASE_ADAPTERS) {
         const second = await migrate(database);
         assert.deepEqual(second.applied, []);
         assert.equal(second.alreadyApplied.length, first.applied.length);
-      } finally {
-        await dispose();
-      }
-    });
+      }));
 
-    it('keeps the event log append-only', async () => {
-      const { database, dispose } = await adapter.open();
-      try {
+    it('keeps the event log append-only', () =>
+      withDatabase(adapter, async (database) => {
         await migrate(database);
         const db = database.db;
         await db.insertInto('executions').values({ id: 'e1', playbook_ref: 'd/p', playbook_sha: 'x', status: 'running', workload: '{}', error: null }).execute();
@@ -39,14 +34,10 @@ for (const adapter of DATABASE_ADAPTERS) {
         await assert.rejects(db.deleteFrom('events').execute(), /append-only/);
         const n = await db.selectFrom('events').select(db.fn.countAll().as('n')).executeTakeFirstOrThrow();
         assert.equal(Number(n.n), 1);
-      } finally {
-        await dispose();
-      }
-    });
+      }));
 
-    it('leaves nothing behind when a migration fails', async () => {
-      const { database, dispose } = await adapter.open();
-      try {
+    it('leaves nothing behind when a migration fails', () =>
+      withDatabase(adapter, async (database) => {
         const broken = [...readMigrations(), { name: '999_broken.sql', sql: 'CREATE TABLE half_done (id int);\nSELECT * FROM no_such_table;' }];
         await assert.rejects(migrate(database, broken), (e: unknown) => (e as { code?: string }).code === 'E_MIGRATION_FAILED' && /999_broken/.test((e as Error).message));
         const rows = await sql<{ n: number }>`SELECT count(*)::int AS n FROM information_schema.tables WHERE table_name = 'half_done'`.execute(database.db);
@@ -55,21 +46,14 @@ for (const adapter of DATABASE_ADAPTERS) {
         assert.ok(!applied.rows.some((r) => r.name === '999_broken.sql'));
         // The good migrations before it stay applied.
         assert.equal(applied.rows.length, readMigrations().length);
-      } finally {
-        await dispose();
-      }
-    });
+      }));
 
-    it('refuses a migration whose text changed after it was applied', async () => {
-      const { database, dispose } = await adapter.open();
-      try {
+    it('refuses a migration whose text changed after it was applied', () =>
+      withDatabase(adapter, async (database) => {
         await migrate(database);
         const changed = readMigrations().map((m, i) => (i === 0 ? { ...m, sql: m.sql + '\n-- edited' } : m));
         await assert.rejects(migrate(database, changed), /was changed after it was applied/);
-      } finally {
-        await dispose();
-      }
-    });
+      }));
   });
 }
 

@@ -6,7 +6,8 @@
 import { Ajv2019 } from 'ajv/dist/2019.js';
 import type { Diagnostic } from '../../../common/diagnostics.ts';
 import type { ErrorCode } from '../../../common/errors.ts';
-import { parseYaml, pointerToPath, type YamlSource, type PathSegment } from '../../../common/yaml-source.ts';
+import { schemaDiagnostics } from '../../../common/schema-diagnostics.ts';
+import { parseYaml, type YamlSource, type PathSegment } from '../../../common/yaml-source.ts';
 import schema from './playbook.schema.json' with { type: 'json' };
 import type { Arc, Playbook, Step, ToolSpec } from './model.ts';
 
@@ -29,7 +30,7 @@ export interface PlaybookParseResult {
 export function parsePlaybook(text: string, file: string, domain: string, ctx: CheckContext): PlaybookParseResult {
   const source = parseYaml(text, file);
   if (source.diagnostics.length > 0) return { playbook: undefined, diagnostics: source.diagnostics };
-  if (!validate(source.value)) return { playbook: undefined, diagnostics: shapeDiagnostics(source, validate.errors ?? []) };
+  if (!validate(source.value)) return { playbook: undefined, diagnostics: schemaDiagnostics(source, validate.errors ?? [], 'E_PLAYBOOK_INVALID', 'playbook') };
   const playbook = toModel(source.value as Raw, file, domain);
   const diagnostics = checkPlaybook(playbook, source, ctx);
   return { playbook: diagnostics.some((d) => d.severity === 'error') ? undefined : playbook, diagnostics };
@@ -95,23 +96,6 @@ function editDistance(a: string, b: string): number {
     }
   }
   return row[b.length]!;
-}
-
-function shapeDiagnostics(source: YamlSource, errors: NonNullable<typeof validate.errors>): Diagnostic[] {
-  const out: Diagnostic[] = [];
-  const seen = new Set<string>();
-  for (const e of errors) {
-    // oneOf on `next` repeats its branches' errors; report the branch errors only.
-    if (e.keyword === 'oneOf') continue;
-    const field = e.instancePath === '' ? 'playbook' : e.instancePath.slice(1).replace(/\//g, '.');
-    let message = `${field} ${e.message ?? 'is invalid'}`;
-    if (e.keyword === 'additionalProperties') message = `${field} has unknown field "${(e.params as { additionalProperty: string }).additionalProperty}"`;
-    if (e.keyword === 'enum') message += `: ${(e.params as { allowedValues: unknown[] }).allowedValues.map((v) => JSON.stringify(v)).join(', ')}`;
-    if (seen.has(e.instancePath)) continue;
-    seen.add(e.instancePath);
-    out.push({ ...source.locate(pointerToPath(e.instancePath)), code: 'E_PLAYBOOK_INVALID', severity: 'error', message });
-  }
-  return out;
 }
 
 type Raw = {

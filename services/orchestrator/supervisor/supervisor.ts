@@ -12,7 +12,7 @@ import { NoetlError, asNoetlError } from '../../../common/errors.ts';
 import { evaluateGuard } from '../../../common/expressions.ts';
 import type { Contract } from '../../../contracts/index.ts';
 import { executionRunEvent, type RunEvent } from '../../../lineage/index.ts';
-import { SUBJECTS, type Bus, type Delivery, type ExecutionEvent, type StepCommand, type Subscription, type TableRef } from '../../../platform/bus/index.ts';
+import { SUBJECTS, type Bus, type Delivery, type ExecutionEvent, type ExecutionEventBody, type StepCommand, type Subscription, type TableRef } from '../../../platform/bus/index.ts';
 import type { Db } from '../../../platform/index.ts';
 import type { Logger } from '../../../platform/log/logger.ts';
 import { parsePlaybook, type Playbook } from '../dsl/index.ts';
@@ -38,8 +38,6 @@ interface Running {
   /** Serialises event handling for this execution. */
   queue: Promise<void>;
 }
-
-type EventBody = ExecutionEvent extends infer E ? (E extends ExecutionEvent ? Omit<E, 'eventId' | 'executionId' | 'at'> : never) : never;
 
 export class Supervisor {
   private readonly store: ExecutionStore;
@@ -174,11 +172,11 @@ export class Supervisor {
   }
 
   /** Persists an orchestrator event and folds it in; false when it was already in the log. */
-  private async record(run: Running, body: EventBody, key: string): Promise<boolean> {
+  private async record(run: Running, body: ExecutionEventBody, key: string): Promise<boolean> {
     const executionId = run.state.executionId;
     const at = new Date().toISOString();
     const lineage = executionLineage(run, body, at);
-    const event = { ...body, eventId: `${executionId}:${key}`, executionId, at, ...(lineage ? { lineage } : {}) };
+    const event: ExecutionEvent = { ...body, eventId: `${executionId}:${key}`, executionId, at, ...(lineage ? { lineage } : {}) };
     if (!(await this.store.append(event))) return false;
     this.fold(run, event);
     return true;
@@ -238,7 +236,7 @@ export class Supervisor {
 }
 
 /** The OpenLineage event of an execution's start and end; other orchestrator events have none. */
-function executionLineage(run: Running, body: EventBody, at: string): RunEvent | undefined {
+function executionLineage(run: Running, body: ExecutionEventBody, at: string): RunEvent | undefined {
   const ref = { executionId: run.state.executionId, domain: run.playbook.domain, playbook: run.playbook.name };
   if (body.type === 'execution.started') return executionRunEvent(ref, 'START', at);
   if (body.type === 'execution.completed') return executionRunEvent(ref, 'COMPLETE', at);

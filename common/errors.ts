@@ -34,6 +34,7 @@ export const ERROR_CATALOGUE = {
   E_MIGRATION_FAILED: { retryable: false, meaning: 'a database migration failed; nothing of it was applied' },
   E_DATABASE_LOCKED: { retryable: true, meaning: 'the embedded database is held by another process' },
   E_BUS_CLOSED: { retryable: true, meaning: 'the bus is closed' },
+  E_BUS_UNAVAILABLE: { retryable: true, meaning: 'the message bus cannot be reached, or lacks JetStream' },
   E_REQUEST_INVALID: { retryable: false, meaning: 'an API request is malformed' },
   E_INTERNAL: { retryable: false, meaning: 'an unexpected internal error' },
 } as const satisfies Record<string, { retryable: boolean; meaning: string }>;

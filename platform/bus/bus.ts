@@ -39,6 +39,9 @@ export interface Subscription {
 export interface Bus {
   publish(subject: string, data: unknown, options: { msgId: string }): Promise<void>;
   consume<T>(options: ConsumeOptions, handler: (m: Delivery<T>) => Promise<void>): Subscription;
+  /** At-most-once fan-out to every current listener (control messages: cancel, announcements). */
+  broadcast(subject: string, data: unknown): Promise<void>;
+  listen<T>(filter: string, handler: (data: T, subject: string) => void): { unsubscribe(): void };
   close(): Promise<void>;
 }
 

@@ -149,6 +149,7 @@ export class MemoryBus implements Bus {
   private readonly seen = new Map<string, number>();
   private seq = 0;
   private closed = false;
+  private readonly listeners = new Set<{ filter: string; handler: (data: unknown, subject: string) => void }>();
 
   publish(subject: string, data: unknown, options: { msgId: string }): Promise<void> {
     if (this.closed) return Promise.reject(new NoetlError('E_BUS_CLOSED', `cannot publish to ${subject}: the bus is closed`));
@@ -195,8 +196,22 @@ export class MemoryBus implements Bus {
     };
   }
 
+  broadcast(subject: string, data: unknown): Promise<void> {
+    if (this.closed) return Promise.reject(new NoetlError('E_BUS_CLOSED', `cannot broadcast to ${subject}: the bus is closed`));
+    const json = JSON.stringify(data);
+    for (const l of [...this.listeners]) if (subjectMatches(l.filter, subject)) l.handler(JSON.parse(json), subject);
+    return Promise.resolve();
+  }
+
+  listen<T>(filter: string, handler: (data: T, subject: string) => void): { unsubscribe(): void } {
+    const l = { filter, handler: handler as (data: unknown, subject: string) => void };
+    this.listeners.add(l);
+    return { unsubscribe: () => this.listeners.delete(l) };
+  }
+
   async close(): Promise<void> {
     this.closed = true;
+    this.listeners.clear();
     for (const d of this.durables.values()) d.clear();
     await Promise.resolve();
   }

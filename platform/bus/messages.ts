@@ -11,6 +11,9 @@ export const SUBJECTS = {
   commands: (pool: string): string => `noetl.commands.${pool}`,
   events: (executionId: string): string => `noetl.events.${executionId}`,
   allEvents: 'noetl.events.>',
+  /** Core NATS (not stored): cancellations and worker announcements. */
+  cancel: 'noetl.control.cancel',
+  workers: 'noetl.control.workers',
 } as const;
 
 export const STREAMS = {

@@ -202,6 +202,24 @@ export function busConformance(adapter: BusAdapter): void {
       await bus.close();
     });
 
+    it('broadcasts control messages to every listener whose filter matches', async () => {
+      const bus = await adapter.open();
+      const got: string[] = [];
+      const a = bus.listen<{ n: number }>('noetl.control.>', (d, s) => got.push(`a:${s}:${d.n}`));
+      const b = bus.listen<{ n: number }>('noetl.control.cancel', (d) => got.push(`b:${d.n}`));
+      await sleep(100);
+      await bus.broadcast('noetl.control.cancel', { n: 1 });
+      await bus.broadcast('noetl.control.workers', { n: 2 });
+      await until(() => got.length === 3);
+      assert.deepEqual(got.sort(), ['a:noetl.control.cancel:1', 'a:noetl.control.workers:2', 'b:1']);
+      a.unsubscribe();
+      b.unsubscribe();
+      await bus.broadcast('noetl.control.cancel', { n: 3 });
+      await sleep(100);
+      assert.equal(got.length, 3, 'no delivery after unsubscribe');
+      await bus.close();
+    });
+
     it('refuses to publish once closed, with a coded error', async () => {
       const bus = await adapter.open();
       await bus.close();

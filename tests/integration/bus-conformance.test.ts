@@ -1,5 +1,38 @@
-/** The bus conformance suite against every adapter available here. */
-import { MemoryBus } from '../../platform/bus/index.ts';
+/** The bus conformance suite against every adapter available here: in-process, and JetStream on a real nats-server. */
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { JetStreamBus, MemoryBus } from '../../platform/bus/index.ts';
 import { busConformance } from '../conformance/bus-suite.ts';
+import { freePort, startNatsServer, type TestNatsServer } from '../helpers/nats-server.ts';
 
 busConformance({ name: 'in-process', open: () => Promise.resolve(new MemoryBus()) });
+
+let nats: TestNatsServer;
+before(async () => {
+  nats = await startNatsServer();
+});
+after(() => nats.stop());
+busConformance({ name: 'JetStream', open: () => JetStreamBus.connect({ url: nats.url }) });
+
+describe('JetStream adapter: start-up errors', () => {
+  it('says clearly when the server has no JetStream', async () => {
+    const plain = await startNatsServer({ jetstream: false });
+    try {
+      await assert.rejects(JetStreamBus.connect({ url: plain.url }), (e: unknown) => (e as { code?: string }).code === 'E_BUS_UNAVAILABLE' && /JetStream/.test((e as Error).message) && /-js/.test((e as Error).message));
+    } finally {
+      await plain.stop();
+    }
+  });
+
+  it('says clearly when no server answers', async () => {
+    const url = `nats://127.0.0.1:${await freePort()}`;
+    await assert.rejects(JetStreamBus.connect({ url }), (e: unknown) => (e as { code?: string }).code === 'E_BUS_UNAVAILABLE' && (e as Error).message.includes(url));
+  });
+
+  it('creates its streams idempotently', async () => {
+    const a = await JetStreamBus.connect({ url: nats.url });
+    const b = await JetStreamBus.connect({ url: nats.url });
+    await a.close();
+    await b.close();
+  });
+});

@@ -82,18 +82,23 @@ export interface StepCommand {
   consumes: Record<string, TableRef>;
   /** Steps with an arc into this one, with the product each publishes: where the data comes from, for lineage. */
   upstream: { step: string; produces: string | undefined }[];
+  /** Do not start before this time (a retry's backoff). */
+  notBefore?: string;
+  /** Stop the step after this long. */
+  timeoutMs?: number;
   /** The contract the step's output must honour before it is published (the plain contract model). */
   produces: { productId: string; contract: unknown } | undefined;
 }
 
 type EventBody =
-  | { type: 'execution.started'; playbook: string; workload: Record<string, unknown> }
-  | { type: 'step.dispatched'; step: string; attempt: number; commandId: string }
+  | { type: 'execution.started'; playbook: string; workload: Record<string, unknown>; consumes?: Record<string, TableRef> }
+  | { type: 'step.dispatched'; step: string; attempt: number; commandId: string; notBefore?: string }
   | { type: 'step.started'; step: string; attempt: number; worker: string }
   | { type: 'step.completed'; step: string; attempt: number; result: StepResult; quality?: QualityReport; durationMs: number }
   | { type: 'step.failed'; step: string; attempt: number; error: ErrorInfo; quality?: QualityReport; durationMs: number }
   | { type: 'step.skipped'; step: string }
   | { type: 'execution.completed' }
+  | { type: 'execution.cancelled'; reason: string }
   | { type: 'execution.failed'; error: ErrorInfo };
 
 /** An event as its author writes it, before the envelope (id, execution, time) is added. */

@@ -1,5 +1,6 @@
 /** The orchestrator service: the playbook DSL, the pure net engine and the supervisor. */
 export * from './dsl/index.ts';
 export { compileNet, type Net } from './engine/net.ts';
-export { apply, decide, initialState, replay, type ExecutionState, type Decision } from './engine/engine.ts';
+export { apply, decide, initialState, replay, type ExecutionState, type Decision, type Limits } from './engine/engine.ts';
 export { Supervisor, type SupervisorOptions } from './supervisor/supervisor.ts';
+export { DEFAULT_POOLS, routeSteps, type PoolConfig } from './supervisor/pools.ts';

@@ -3,15 +3,16 @@
  * outputs, publishes what passes and reports every outcome as events. It keeps
  * no state between commands and serves no HTTP. A command is acked only after
  * its outcome event is published, so a worker that dies mid-step loses nothing:
- * the command is redelivered to another worker.
+ * the command comes back to another worker after the ack deadline, and the
+ * worker keeps the deadline moving (in-progress acks) while a step runs.
  */
 import { randomUUID } from 'node:crypto';
 import os from 'node:os';
 import { DuckDBInstance } from '@duckdb/node-api';
-import { asNoetlError } from '../../common/errors.ts';
+import { NoetlError, asNoetlError } from '../../common/errors.ts';
 import type { Contract } from '../../contracts/index.ts';
 import type { RunEventType } from '../../lineage/index.ts';
-import { SUBJECTS, type Bus, type Delivery, type ExecutionEvent, type ExecutionEventBody, type QualityReport, type StepCommand, type StepResult, type Subscription } from '../../platform/bus/index.ts';
+import { SUBJECTS, type Bus, type Delivery, type ErrorInfo, type ExecutionEvent, type ExecutionEventBody, type QualityReport, type StepCommand, type StepResult, type Subscription } from '../../platform/bus/index.ts';
 import type { Logger } from '../../platform/log/logger.ts';
 import { LocalArtifactStore } from './artifacts/local-store.ts';
 import { describeGateFailure, runQualityGate } from './gate/quality-gate.ts';
@@ -26,69 +27,108 @@ export interface WorkerOptions {
   concurrency?: number;
   /** Ack deadline; a silent worker's command comes back after it. */
   ackWaitMs?: number;
+  /** Deliveries of one command before it is a dead letter. */
+  maxDeliver?: number;
 }
+
+type Outcome = { ok: true; result: StepResult; quality?: QualityReport } | { ok: false; error: ErrorInfo; quality?: QualityReport };
+
+const CANCELLED_MEMORY_MS = 3_600_000;
 
 export class Worker {
   readonly id = `${os.hostname()}-${process.pid}-${randomUUID().slice(0, 8)}`;
   private readonly artifacts: LocalArtifactStore;
   private duckdb: DuckDBInstance | undefined;
   private subscription: Subscription | undefined;
-  private readonly inflight = new Set<AbortController>();
+  private cancelListener: { unsubscribe(): void } | undefined;
+  /** Running commands by execution, so a cancellation can reach them. */
+  private readonly running = new Map<string, Set<AbortController>>();
+  private readonly cancelled = new Map<string, number>();
 
   constructor(private readonly options: WorkerOptions) {
     this.artifacts = new LocalArtifactStore(options.artifactsDir);
   }
 
-  async start(): Promise<void> {
-    this.duckdb = await DuckDBInstance.create(':memory:');
-    const pool = this.options.pool ?? 'default';
-    this.subscription = this.options.bus.consume<StepCommand>(
-      { durable: `workers-${pool}`, filter: SUBJECTS.commands(pool), concurrency: this.options.concurrency ?? 2, ackWaitMs: this.options.ackWaitMs ?? 30_000 },
-      (m) => this.handle(m),
-    );
-    this.options.log.debug('worker started', { worker: this.id, pool });
+  get pool(): string {
+    return this.options.pool ?? 'default';
   }
 
-  /** Stops pulling and waits for the steps under way. */
+  async start(): Promise<void> {
+    this.duckdb = await DuckDBInstance.create(':memory:');
+    this.cancelListener = this.options.bus.listen<{ executionId: string; reason: string }>(SUBJECTS.cancel, (c) => this.cancel(c.executionId, c.reason));
+    this.subscription = this.options.bus.consume<StepCommand>(
+      {
+        durable: `workers-${this.pool}`,
+        filter: SUBJECTS.commands(this.pool),
+        concurrency: this.options.concurrency ?? 2,
+        ackWaitMs: this.options.ackWaitMs ?? 30_000,
+        maxDeliver: this.options.maxDeliver ?? 10,
+        onDeadLetter: (_subject, data) => void this.deadLetter(data as StepCommand),
+      },
+      (m) => this.handle(m),
+    );
+    this.options.log.debug('worker started', { worker: this.id, pool: this.pool });
+  }
+
+  /** Stops pulling and waits for the steps under way to finish and report. */
   async stop(): Promise<void> {
+    this.cancelListener?.unsubscribe();
     await this.subscription?.stop();
     this.duckdb?.closeSync();
     this.duckdb = undefined;
   }
 
+  private cancel(executionId: string, reason: string): void {
+    const now = Date.now();
+    this.cancelled.set(executionId, now);
+    for (const [id, at] of this.cancelled) if (now - at > CANCELLED_MEMORY_MS) this.cancelled.delete(id);
+    for (const abort of this.running.get(executionId) ?? []) abort.abort(new NoetlError('E_CANCELLED', reason));
+  }
+
   private async handle(m: Delivery<StepCommand>): Promise<void> {
     const cmd = m.data;
+    const wait = cmd.notBefore ? Date.parse(cmd.notBefore) - Date.now() : 0;
+    if (wait > 0) {
+      // A retry's backoff: hand the command back to be delivered when it is due.
+      m.nak(wait);
+      return;
+    }
     const log = this.options.log.child({ execution: cmd.executionId, step: cmd.step, attempt: cmd.attempt });
     const abort = new AbortController();
-    this.inflight.add(abort);
+    const mine = this.running.get(cmd.executionId) ?? new Set();
+    mine.add(abort);
+    this.running.set(cmd.executionId, mine);
+    const keepAlive = setInterval(() => m.working(), Math.max(200, Math.floor((this.options.ackWaitMs ?? 30_000) / 3)));
+    const timeout = cmd.timeoutMs === undefined ? undefined : setTimeout(() => abort.abort(new NoetlError('E_STEP_TIMEOUT', `step "${cmd.step}" ran longer than its timeout of ${cmd.timeoutMs} ms`)), cmd.timeoutMs);
     const started = Date.now();
     try {
+      if (this.cancelled.has(cmd.executionId)) abort.abort(new NoetlError('E_CANCELLED', 'the execution was cancelled'));
       await this.emit(cmd, `${cmd.commandId}:started`, { type: 'step.started', step: cmd.step, attempt: cmd.attempt, worker: this.id }, 'START');
       const outcome = await this.execute(cmd, abort.signal, () => m.working(), log);
       const durationMs = Date.now() - started;
+      const quality = outcome.quality ? { quality: outcome.quality } : {};
       if (outcome.ok) {
-        await this.emit(cmd, `${cmd.commandId}:completed`, { type: 'step.completed', step: cmd.step, attempt: cmd.attempt, result: outcome.result, ...(outcome.quality ? { quality: outcome.quality } : {}), durationMs }, 'COMPLETE', outcome.result);
+        await this.emit(cmd, `${cmd.commandId}:completed`, { type: 'step.completed', step: cmd.step, attempt: cmd.attempt, result: outcome.result, ...quality, durationMs }, 'COMPLETE', outcome.result);
       } else {
-        await this.emit(cmd, `${cmd.commandId}:failed`, { type: 'step.failed', step: cmd.step, attempt: cmd.attempt, error: outcome.error, ...(outcome.quality ? { quality: outcome.quality } : {}), durationMs }, 'FAIL', undefined, outcome.error.message);
+        await this.emit(cmd, `${cmd.commandId}:failed`, { type: 'step.failed', step: cmd.step, attempt: cmd.attempt, error: outcome.error, ...quality, durationMs }, outcome.error.code === 'E_CANCELLED' ? 'ABORT' : 'FAIL', undefined, outcome.error.message);
       }
       m.ack();
     } finally {
-      this.inflight.delete(abort);
+      clearInterval(keepAlive);
+      clearTimeout(timeout);
+      mine.delete(abort);
+      if (mine.size === 0) this.running.delete(cmd.executionId);
     }
   }
 
-  private async execute(
-    cmd: StepCommand,
-    signal: AbortSignal,
-    heartbeat: () => void,
-    log: Logger,
-  ): Promise<{ ok: true; result: StepResult; quality?: QualityReport } | { ok: false; error: { code: string; message: string; retryable: boolean }; quality?: QualityReport }> {
-    const tool = TOOLS.get(cmd.tool.kind);
+  private async execute(cmd: StepCommand, signal: AbortSignal, heartbeat: () => void, log: Logger): Promise<Outcome> {
     try {
-      if (!tool) throw asNoetlError(new Error(`no tool "${cmd.tool.kind}" on worker ${this.id}`), 'E_PLAYBOOK_UNKNOWN_TOOL');
+      signal.throwIfAborted();
+      const tool = TOOLS.get(cmd.tool.kind);
+      if (!tool) throw new NoetlError('E_PLAYBOOK_UNKNOWN_TOOL', `no tool "${cmd.tool.kind}" on worker ${this.id}`);
       const outputPath = this.artifacts.stagingPath(cmd.executionId, cmd.step, cmd.attempt);
       const duckdb = this.duckdb!;
-      const result = await tool.run({ signal, heartbeat, log, command: cmd, artifacts: this.artifacts, duckdb, outputPath });
+      const result = await untilAborted(tool.run({ signal, heartbeat, log, command: cmd, artifacts: this.artifacts, duckdb, outputPath }), signal);
       if (!cmd.produces) return { ok: true, result };
       return await this.gate(cmd, result, duckdb);
     } catch (e) {
@@ -99,7 +139,7 @@ export class Worker {
   }
 
   /** Write-audit-publish: check the staged output, publish it only if the gate passes. */
-  private async gate(cmd: StepCommand, result: StepResult, duckdb: DuckDBInstance): Promise<{ ok: true; result: StepResult; quality: QualityReport } | { ok: false; error: { code: string; message: string; retryable: boolean }; quality?: QualityReport }> {
+  private async gate(cmd: StepCommand, result: StepResult, duckdb: DuckDBInstance): Promise<Outcome> {
     const produces = cmd.produces!;
     const contract = produces.contract as Contract;
     if (result.kind !== 'table') {
@@ -122,9 +162,25 @@ export class Worker {
     return { ok: true, result: published, quality: report(published) };
   }
 
+  /** A command delivered too often without an outcome: report it failed so the execution does not wait forever. */
+  private async deadLetter(cmd: StepCommand): Promise<void> {
+    const error = { code: 'E_DEAD_LETTER', message: `step "${cmd.step}" was delivered ${this.options.maxDeliver ?? 10} times without an outcome (workers died or timed out each time)`, retryable: false };
+    this.options.log.error('dead letter', { execution: cmd.executionId, step: cmd.step });
+    await this.emit(cmd, `${cmd.commandId}:dead`, { type: 'step.failed', step: cmd.step, attempt: cmd.attempt, error, durationMs: 0 }, 'FAIL', undefined, error.message).catch(() => undefined);
+  }
+
   private emit(cmd: StepCommand, eventId: string, body: ExecutionEventBody, lineage: RunEventType, result?: StepResult, error?: string): Promise<void> {
     const at = new Date().toISOString();
     const event: ExecutionEvent = { ...body, eventId, executionId: cmd.executionId, at, lineage: stepLineage(cmd, lineage, at, result, error) };
     return this.options.bus.publish(SUBJECTS.events(cmd.executionId), event, { msgId: eventId });
   }
+}
+
+/** Settles with the work, or rejects with the abort reason as soon as the signal fires. */
+function untilAborted<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = (): void => reject(signal.reason as Error);
+    signal.addEventListener('abort', onAbort, { once: true });
+    work.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+  });
 }

@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { evaluateGuard } from '../../common/expressions.ts';
 import type { ExecutionEvent } from '../../platform/bus/messages.ts';
-import { apply, compileNet, decide, initialState, parsePlaybook, replay, type Decision, type ExecutionState, type Net } from '../../services/orchestrator/index.ts';
+import { apply, compileNet, decide, initialState, parsePlaybook, replay, type Decision, type ExecutionState, type Limits, type Net } from '../../services/orchestrator/index.ts';
+import { retryDelayMs } from '../../services/orchestrator/engine/backoff.ts';
 
 const ctx = { toolKinds: new Set(['noop']), products: new Set<string>() };
 
@@ -22,15 +23,15 @@ class Harness {
     this.state = initialState(net, 'x', workload);
     this.push({ type: 'execution.started', playbook: 'd/t', workload });
   }
-  push(body: Record<string, unknown>): void {
-    const e = { ...body, eventId: `e${++this.n}`, executionId: 'x', at: new Date(0).toISOString() } as ExecutionEvent;
+  push(body: Record<string, unknown>, at = new Date(0).toISOString()): void {
+    const e = { ...body, eventId: `e${++this.n}`, executionId: 'x', at } as ExecutionEvent;
     this.log.push(e);
     this.state = apply(this.net, this.state, e, evaluateGuard);
   }
   /** Records the orchestrator's own decisions until only worker events can move things on. */
-  settle(): Decision[] {
+  settle(limits?: Limits): Decision[] {
     const all: Decision[] = [];
-    for (let d = decide(this.net, this.state); d.length > 0; d = decide(this.net, this.state)) {
+    for (let d = decide(this.net, this.state, limits); d.length > 0; d = decide(this.net, this.state, limits)) {
       for (const x of d) {
         all.push(x);
         if (x.type === 'dispatch') this.push({ type: 'step.dispatched', step: x.step, attempt: x.attempt, commandId: `${x.step}` });
@@ -41,8 +42,11 @@ class Harness {
     }
     return all;
   }
-  complete(step: string, value: unknown = null): void {
-    this.push({ type: 'step.completed', step, attempt: 1, result: { kind: 'value', value }, durationMs: 1 });
+  complete(step: string, value: unknown = null, attempt = 1): void {
+    this.push({ type: 'step.completed', step, attempt, result: { kind: 'value', value }, durationMs: 1 });
+  }
+  fail(step: string, attempt: number, at: string, retryable = true): void {
+    this.push({ type: 'step.failed', step, attempt, error: { code: retryable ? 'E_TOOL_FAILED' : 'E_TOOL_SQL', message: 'boom', retryable }, durationMs: 1 }, at);
   }
   dispatched(): string[] {
     return Object.entries(this.state.steps).filter(([, s]) => s.status === 'dispatched').map(([n]) => n).sort();
@@ -171,5 +175,103 @@ describe('net engine', () => {
     const replayed = replay(n, h.log, evaluateGuard)!;
     assert.deepEqual(replayed, h.state);
     assert.deepEqual(decide(n, replayed), decide(n, h.state));
+  });
+});
+
+describe('retries, limits and cancellation', () => {
+  const flaky = `  - step: start
+    retry: { max_attempts: 3, backoff: exponential, delay: 1s }
+    next: [{ step: after }]
+  - step: after
+`;
+
+  it('retries a retryable failure with exponential backoff, then fails naming the attempt', () => {
+    const h = new Harness(net(flaky));
+    h.settle();
+    h.fail('start', 1, '2026-01-01T00:00:00.000Z');
+    assert.deepEqual(h.settle(), [{ type: 'dispatch', step: 'start', attempt: 2, notBefore: '2026-01-01T00:00:01.000Z' }]);
+    h.fail('start', 2, '2026-01-01T00:00:05.000Z');
+    assert.deepEqual(h.settle(), [{ type: 'dispatch', step: 'start', attempt: 3, notBefore: '2026-01-01T00:00:07.000Z' }]);
+    h.fail('start', 3, '2026-01-01T00:00:09.000Z');
+    const d = h.settle();
+    assert.equal(d[0]?.type, 'fail');
+    assert.match(h.state.error!.message, /step "start" failed \(attempt 3\): boom/);
+  });
+
+  it('a retry that succeeds carries on to the next step', () => {
+    const h = new Harness(net(flaky));
+    h.settle();
+    h.fail('start', 1, '2026-01-01T00:00:00.000Z');
+    h.settle();
+    h.complete('start', null, 2);
+    assert.deepEqual(h.settle(), [{ type: 'dispatch', step: 'after', attempt: 1 }]);
+  });
+
+  it('does not retry an error that is not retryable', () => {
+    const h = new Harness(net(flaky));
+    h.settle();
+    h.fail('start', 1, '2026-01-01T00:00:00.000Z', false);
+    assert.equal(h.settle()[0]?.type, 'fail');
+  });
+
+  it('does not start a retry once another step has failed', () => {
+    const h = new Harness(net(`  - step: start
+    next: [{ step: a }, { step: b }]
+  - step: a
+    retry: { max_attempts: 5, delay: 1s }
+  - step: b
+`));
+    h.settle();
+    h.complete('start');
+    h.settle();
+    h.fail('b', 1, '2026-01-01T00:00:00.000Z', false);
+    h.fail('a', 1, '2026-01-01T00:00:00.000Z');
+    const d = h.settle();
+    assert.equal(d.length, 1);
+    assert.equal(d[0]!.type, 'fail');
+  });
+
+  it('computes fixed, linear and exponential delays, capped, with bounded deterministic jitter', () => {
+    const p = { maxAttempts: 9, delayMs: 100, maxDelayMs: 1000, jitter: 0 };
+    assert.deepEqual([1, 2, 3].map((a) => retryDelayMs({ ...p, backoff: 'fixed' }, a, 's')), [100, 100, 100]);
+    assert.deepEqual([1, 2, 3].map((a) => retryDelayMs({ ...p, backoff: 'linear' }, a, 's')), [100, 200, 300]);
+    assert.deepEqual([1, 2, 3, 4, 5].map((a) => retryDelayMs({ ...p, backoff: 'exponential' }, a, 's')), [100, 200, 400, 800, 1000]);
+    const jittered = [1, 2, 3, 4, 5, 6, 7, 8].map((a) => retryDelayMs({ ...p, backoff: 'fixed', jitter: 0.5 }, a, 'seed'));
+    assert.ok(jittered.every((d) => d >= 50 && d <= 150), String(jittered));
+    assert.ok(new Set(jittered).size > 1, 'jitter varies between attempts');
+    assert.deepEqual(jittered, [1, 2, 3, 4, 5, 6, 7, 8].map((a) => retryDelayMs({ ...p, backoff: 'fixed', jitter: 0.5 }, a, 'seed')), 'and is the same on replay');
+  });
+
+  it('keeps at most maxInFlight steps of an execution running', () => {
+    const h = new Harness(net(`  - step: start
+    next: [{ step: a }, { step: b }, { step: c }, { step: d }]
+  - step: a
+  - step: b
+  - step: c
+  - step: d
+`));
+    const limits = { maxInFlight: 2 };
+    h.settle(limits);
+    h.complete('start');
+    assert.deepEqual(h.settle(limits).map((x) => (x.type === 'dispatch' ? x.step : x.type)), ['a', 'b']);
+    h.complete('a');
+    assert.deepEqual(h.settle(limits).map((x) => (x.type === 'dispatch' ? x.step : x.type)), ['c']);
+    h.complete('b');
+    h.complete('c');
+    assert.deepEqual(h.settle(limits).map((x) => (x.type === 'dispatch' ? x.step : x.type)), ['d']);
+    h.complete('d');
+    assert.deepEqual(h.settle(limits), [{ type: 'complete' }]);
+  });
+
+  it('a cancelled execution decides nothing more', () => {
+    const h = new Harness(net(diamond));
+    h.settle();
+    h.complete('start');
+    h.settle();
+    h.push({ type: 'execution.cancelled', reason: 'cancelled by alice' });
+    h.complete('a');
+    assert.deepEqual(h.settle(), []);
+    assert.equal(h.state.status, 'cancelled');
+    assert.equal(h.state.error!.code, 'E_CANCELLED');
   });
 });

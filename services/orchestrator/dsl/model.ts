@@ -14,6 +14,16 @@ export interface ToolSpec {
   [option: string]: unknown;
 }
 
+export interface RetryPolicy {
+  /** Attempts in all, the first included. */
+  maxAttempts: number;
+  backoff: 'fixed' | 'linear' | 'exponential';
+  delayMs: number;
+  maxDelayMs: number;
+  /** Fraction of the delay randomised either way (0 = none). */
+  jitter: number;
+}
+
 export interface Step {
   name: string;
   desc: string | undefined;
@@ -22,6 +32,10 @@ export interface Step {
   next: Arc[];
   produces: string | undefined;
   consumes: string[];
+  retry: RetryPolicy | undefined;
+  timeoutMs: number | undefined;
+  /** Pool labels the step needs (e.g. `gpu`); empty = any pool. */
+  resources: string[];
   path: PathSegment[];
 }
 

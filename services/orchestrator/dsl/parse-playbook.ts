@@ -9,7 +9,8 @@ import type { ErrorCode } from '../../../common/errors.ts';
 import { schemaDiagnostics } from '../../../common/schema-diagnostics.ts';
 import { parseYaml, type YamlSource, type PathSegment } from '../../../common/yaml-source.ts';
 import schema from './playbook.schema.json' with { type: 'json' };
-import type { Arc, Playbook, Step, ToolSpec } from './model.ts';
+import { parseDuration } from '../../../common/duration.ts';
+import type { Arc, Playbook, RetryPolicy, Step, ToolSpec } from './model.ts';
 
 const ajv = new Ajv2019({ allErrors: true, strict: false });
 const validate = ajv.compile(schema);
@@ -104,8 +105,12 @@ type Raw = {
   workflow: RawStep[];
 };
 type RawArc = { step: string; when?: string | boolean };
+type RawRetry = { max_attempts: number; backoff?: RetryPolicy['backoff']; delay?: number | string; max_delay?: number | string; jitter?: boolean | number };
 type RawStep = {
   step: string;
+  retry?: RawRetry;
+  timeout?: number | string;
+  resources?: string[];
   desc?: string;
   tool?: ToolSpec;
   produces?: string;
@@ -134,8 +139,21 @@ function toModel(raw: Raw, file: string, domain: string): Playbook {
         next: arcs.map((a, j): Arc => ({ step: a.step, when: a.when, path: [...arcsPath, j] })),
         produces: s.produces,
         consumes: s.consumes ?? [],
+        retry: s.retry && toRetry(s.retry),
+        timeoutMs: parseDuration(s.timeout),
+        resources: s.resources ?? [],
         path,
       };
     }),
+  };
+}
+
+function toRetry(r: RawRetry): RetryPolicy {
+  return {
+    maxAttempts: r.max_attempts,
+    backoff: r.backoff ?? 'exponential',
+    delayMs: parseDuration(r.delay) ?? 1000,
+    maxDelayMs: parseDuration(r.max_delay) ?? 60_000,
+    jitter: r.jitter === true ? 0.2 : r.jitter === false || r.jitter === undefined ? 0 : r.jitter,
   };
 }

@@ -11,29 +11,46 @@
  */
 import { NoetlError, asNoetlError } from '../../../common/errors.ts';
 import type { ErrorInfo, ExecutionEvent, StepResult } from '../../../platform/bus/messages.ts';
+import { retryDelayMs } from './backoff.ts';
 import type { Net, Transition } from './net.ts';
 
 export type Token = 'live' | 'skip';
-export type StepStatus = 'waiting' | 'dispatched' | 'running' | 'completed' | 'failed' | 'skipped';
+export type StepStatus = 'waiting' | 'dispatched' | 'running' | 'retrying' | 'completed' | 'failed' | 'skipped';
+
+export interface StepState {
+  status: StepStatus;
+  attempt: number;
+  /** When the last attempt failed, for a retry's backoff. */
+  failedAt?: string;
+  /** When a dispatched retry may start. */
+  notBefore?: string;
+}
 
 export interface ExecutionState {
   executionId: string;
-  status: 'running' | 'completed' | 'failed';
+  status: 'running' | 'completed' | 'failed' | 'cancelled';
   workload: Record<string, unknown>;
   marking: Record<string, Token>;
-  steps: Record<string, { status: StepStatus; attempt: number }>;
+  steps: Record<string, StepState>;
   results: Record<string, StepResult>;
   error: ErrorInfo | undefined;
 }
 
 export type Decision =
-  | { type: 'dispatch'; step: string; attempt: number }
+  | { type: 'dispatch'; step: string; attempt: number; notBefore?: string }
   | { type: 'skip'; step: string }
   | { type: 'complete' }
   | { type: 'fail'; error: ErrorInfo };
 
 /** Evaluates a `when` guard against a scope; injected so the engine stays free of the template library. */
 export type GuardEvaluator = (expression: string | boolean, scope: Record<string, unknown>) => boolean;
+
+export interface Limits {
+  /** Steps of one execution dispatched or running at once. */
+  maxInFlight: number;
+}
+
+const NO_LIMITS: Limits = { maxInFlight: Number.POSITIVE_INFINITY };
 
 export function initialState(net: Net, executionId: string, workload: Record<string, unknown>): ExecutionState {
   const steps: ExecutionState['steps'] = {};
@@ -56,7 +73,11 @@ export function apply(net: Net, state: ExecutionState, event: ExecutionEvent, gu
       return s;
     case 'step.dispatched':
       consumeInputs(net, s, event.step);
-      s.steps[event.step] = { status: 'dispatched', attempt: event.attempt };
+      s.steps[event.step] = event.notBefore ? { status: 'dispatched', attempt: event.attempt, notBefore: event.notBefore } : { status: 'dispatched', attempt: event.attempt };
+      return s;
+    case 'execution.cancelled':
+      s.status = 'cancelled';
+      s.error = { code: 'E_CANCELLED', message: event.reason, retryable: false };
       return s;
     case 'step.skipped': {
       consumeInputs(net, s, event.step);
@@ -75,8 +96,15 @@ export function apply(net: Net, state: ExecutionState, event: ExecutionEvent, gu
     case 'step.failed': {
       const step = s.steps[event.step];
       if (!step || (step.status !== 'dispatched' && step.status !== 'running') || step.attempt !== event.attempt) return s;
+      const policy = transition(net, event.step).retry;
+      if (event.error.retryable && policy && event.attempt < policy.maxAttempts && s.status === 'running' && !s.error) {
+        step.status = 'retrying';
+        step.failedAt = event.at;
+        return s;
+      }
       step.status = 'failed';
-      s.error ??= { ...event.error, message: `step "${event.step}" failed: ${event.error.message}` };
+      const tries = event.attempt > 1 ? ` (attempt ${event.attempt})` : '';
+      s.error ??= { ...event.error, message: `step "${event.step}" failed${tries}: ${event.error.message}` };
       return s;
     }
     case 'execution.completed':
@@ -90,18 +118,31 @@ export function apply(net: Net, state: ExecutionState, event: ExecutionEvent, gu
 }
 
 /** What should happen next, given the state. Empty while steps are in flight and nothing is enabled. */
-export function decide(net: Net, state: ExecutionState): Decision[] {
+export function decide(net: Net, state: ExecutionState, limits: Limits = NO_LIMITS): Decision[] {
   if (state.status !== 'running') return [];
-  if (state.error) return inFlight(state) ? [] : [{ type: 'fail', error: state.error }];
+  // After a failure nothing new starts, retries included; the execution fails once the running steps settle.
+  if (state.error) return running(state) ? [] : [{ type: 'fail', error: state.error }];
   const out: Decision[] = [];
+  let room = limits.maxInFlight - Object.values(state.steps).filter(isRunning).length;
   for (const name of net.order) {
     const t = transition(net, name);
-    if (state.steps[name]?.status !== 'waiting') continue;
+    const st = state.steps[name];
+    if (st?.status === 'retrying' && room > 0) {
+      room--;
+      const delay = retryDelayMs(t.retry!, st.attempt, `${state.executionId}/${name}`);
+      out.push({ type: 'dispatch', step: name, attempt: st.attempt + 1, notBefore: new Date(Date.parse(st.failedAt!) + delay).toISOString() });
+      continue;
+    }
+    if (st?.status !== 'waiting') continue;
     const tokens = t.inputs.map((p) => state.marking[p]);
     if (tokens.some((tok) => tok === undefined)) continue;
-    out.push(tokens.includes('live') ? { type: 'dispatch', step: name, attempt: 1 } : { type: 'skip', step: name });
+    if (!tokens.includes('live')) out.push({ type: 'skip', step: name });
+    else if (room > 0) {
+      room--;
+      out.push({ type: 'dispatch', step: name, attempt: 1 });
+    }
   }
-  if (out.length > 0 || inFlight(state)) return out;
+  if (out.length > 0 || Object.values(state.steps).some((st) => isRunning(st) || st.status === 'retrying')) return out;
   const stuck = net.order.filter((n) => state.steps[n]?.status === 'waiting' && hasAnyToken(net, state, n));
   if (stuck.length > 0) {
     return [{ type: 'fail', error: { code: 'E_INTERNAL', message: `steps ${stuck.join(', ')} wait for tokens that can never come`, retryable: false } }];
@@ -148,8 +189,12 @@ function route(net: Net, s: ExecutionState, step: string, guard: GuardEvaluator)
   }
 }
 
-function inFlight(s: ExecutionState): boolean {
-  return Object.values(s.steps).some((st) => st.status === 'dispatched' || st.status === 'running');
+function isRunning(st: StepState): boolean {
+  return st.status === 'dispatched' || st.status === 'running';
+}
+
+function running(s: ExecutionState): boolean {
+  return Object.values(s.steps).some(isRunning);
 }
 
 function hasAnyToken(net: Net, s: ExecutionState, step: string): boolean {

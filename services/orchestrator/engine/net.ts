@@ -3,7 +3,7 @@
  * place between two steps; the start step has one extra input place holding the
  * initial token. A step with several input places is a join.
  */
-import type { Playbook, RouteMode } from '../dsl/model.ts';
+import type { Playbook, RetryPolicy, RouteMode } from '../dsl/model.ts';
 
 export interface OutputArc {
   place: string;
@@ -18,6 +18,7 @@ export interface Transition {
   from: string[];
   outputs: OutputArc[];
   mode: RouteMode;
+  retry: RetryPolicy | undefined;
 }
 
 export interface Net {
@@ -36,7 +37,7 @@ export function placeId(from: string, to: string): string {
 
 export function compileNet(p: Playbook): Net {
   const transitions = new Map<string, Transition>();
-  for (const s of p.steps) transitions.set(s.name, { name: s.name, inputs: [], from: [], outputs: [], mode: s.mode });
+  for (const s of p.steps) transitions.set(s.name, { name: s.name, inputs: [], from: [], outputs: [], mode: s.mode, retry: s.retry });
   const start = p.steps[0]!.name;
   transitions.get(start)!.inputs.push(INITIAL_PLACE);
   for (const s of p.steps) {

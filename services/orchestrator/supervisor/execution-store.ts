@@ -73,6 +73,12 @@ export class ExecutionStore {
     await this.db.insertInto('executions').values({ id, playbook_ref: ref, playbook_sha: sha, status: 'running', workload: JSON.stringify(workload), error: null }).execute();
   }
 
+  /** Executions that have not ended: what a restarted orchestrator resumes. */
+  async unfinished(): Promise<string[]> {
+    const rows = await this.db.selectFrom('executions').select('id').where('status', '=', 'running').orderBy('started_at').execute();
+    return rows.map((r) => r.id);
+  }
+
   async execution(id: string): Promise<{ playbook_ref: string; playbook_sha: string; status: string } | undefined> {
     return this.db.selectFrom('executions').select(['playbook_ref', 'playbook_sha', 'status']).where('id', '=', id).executeTakeFirst();
   }
@@ -113,9 +119,14 @@ async function applyEffects(tx: Tx, e: ExecutionEvent): Promise<void> {
       return;
     case 'execution.completed':
     case 'execution.failed':
+    case 'execution.cancelled':
       await tx
         .updateTable('executions')
-        .set({ status: e.type === 'execution.completed' ? 'completed' : 'failed', error: e.type === 'execution.failed' ? JSON.stringify(e.error) : null, finished_at: e.at })
+        .set({
+          status: e.type.slice('execution.'.length),
+          error: e.type === 'execution.failed' ? JSON.stringify(e.error) : e.type === 'execution.cancelled' ? JSON.stringify({ code: 'E_CANCELLED', message: e.reason }) : null,
+          finished_at: e.at,
+        })
         .where('id', '=', e.executionId)
         .execute();
       return;

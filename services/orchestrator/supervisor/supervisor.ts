@@ -3,7 +3,8 @@
  * persisted events and commands, and applies the events workers send back.
  * Every event is written to the log before it has effects; events of one
  * execution are applied one at a time; an event id already applied is ignored.
- * An execution not in memory (after a restart) is rebuilt by replaying its log.
+ * An execution not in memory (after a restart) is rebuilt by replaying its log,
+ * and `recover()` resumes every execution that had not ended.
  */
 import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
@@ -19,6 +20,7 @@ import { parsePlaybook, type Playbook } from '../dsl/index.ts';
 import { apply, decide, initialState, replay, scopeOf, type Decision, type ExecutionState } from '../engine/engine.ts';
 import { compileNet, type Net } from '../engine/net.ts';
 import { ExecutionStore } from './execution-store.ts';
+import { DEFAULT_POOLS, routeSteps, type PoolConfig } from './pools.ts';
 
 export interface SupervisorOptions {
   db: Db;
@@ -26,7 +28,9 @@ export interface SupervisorOptions {
   log: Logger;
   /** Tool kinds the worker pools can run, for checking playbooks at start. */
   toolKinds: ReadonlySet<string>;
-  pool?: string;
+  pools?: PoolConfig[];
+  /** Steps of one execution running at once. */
+  maxInFlightPerExecution?: number;
 }
 
 interface Running {
@@ -35,6 +39,7 @@ interface Running {
   state: ExecutionState;
   contracts: Map<string, Contract>;
   consumes: Map<string, TableRef>;
+  pools: Map<string, string>;
   /** Serialises event handling for this execution. */
   queue: Promise<void>;
 }
@@ -43,17 +48,21 @@ export class Supervisor {
   private readonly store: ExecutionStore;
   private readonly running = new Map<string, Running>();
   private readonly emitter = new EventEmitter();
+  private readonly pools: PoolConfig[];
+  /** Executions with a step held back because its pool is full. */
+  private readonly waitingForPool = new Set<string>();
   private subscription: Subscription | undefined;
 
   constructor(private readonly options: SupervisorOptions) {
     this.store = new ExecutionStore(options.db);
+    this.pools = options.pools ?? DEFAULT_POOLS;
     this.emitter.setMaxListeners(0);
   }
 
   /** Starts consuming worker events. */
   start(): void {
     this.subscription = this.options.bus.consume<ExecutionEvent>(
-      { durable: 'orchestrator', filter: SUBJECTS.allEvents, concurrency: 16 },
+      { durable: 'orchestrator', filter: SUBJECTS.allEvents, concurrency: 16, maxDeliver: 100 },
       (m) => this.onDelivery(m),
     );
   }
@@ -61,6 +70,23 @@ export class Supervisor {
   async stop(): Promise<void> {
     await this.subscription?.stop();
     await Promise.allSettled([...this.running.values()].map((r) => r.queue));
+  }
+
+  /** Resumes every execution that had not ended: rebuilds it from its log, re-sends the commands in flight, carries on. */
+  async recover(): Promise<string[]> {
+    const ids = await this.store.unfinished();
+    for (const id of ids) {
+      const run = this.running.get(id) ?? (await this.hydrate(id));
+      if (!run) continue;
+      await this.serial(id, run, async () => {
+        for (const [step, st] of Object.entries(run.state.steps)) {
+          if (st.status === 'dispatched' || st.status === 'running') await this.send(run, step, st.attempt, st.notBefore);
+        }
+        await this.advance(run);
+      });
+    }
+    if (ids.length > 0) this.options.log.info('resumed executions', { count: ids.length });
+    return ids;
   }
 
   /** Listens to every event applied, in order per execution. Returns an unsubscribe function. */
@@ -75,17 +101,34 @@ export class Supervisor {
     const playbook = await this.parse(source, file, domain);
     const executionId = randomUUID();
     const workload = { ...playbook.workload, ...params };
-    const run = await this.prepare(playbook, executionId, workload);
+    const run = await this.prepare(playbook, executionId, workload, undefined);
     await this.store.createExecution(executionId, ref, sha256, workload);
     this.running.set(executionId, run);
     await this.serial(executionId, run, async () => {
-      await this.record(run, { type: 'execution.started', playbook: ref, workload }, 'started');
+      await this.record(run, { type: 'execution.started', playbook: ref, workload, consumes: Object.fromEntries(run.consumes) }, 'started');
       await this.advance(run);
     });
     return executionId;
   }
 
-  /** Resolves with the final state once the execution has completed or failed. */
+  /** Cancels an execution: nothing new starts, and running steps are told to stop. */
+  async cancel(executionId: string, reason = 'cancelled on request'): Promise<ExecutionState> {
+    const run = this.running.get(executionId) ?? (await this.hydrate(executionId));
+    if (!run) throw new NoetlError('E_EXECUTION_NOT_FOUND', `no execution "${executionId}"`);
+    await this.serial(executionId, run, async () => {
+      if (run.state.status !== 'running') return;
+      await this.record(run, { type: 'execution.cancelled', reason }, 'cancelled');
+      await this.options.bus.broadcast(SUBJECTS.cancel, { executionId, reason });
+    });
+    return run.state;
+  }
+
+  /** The live state of an execution this supervisor drives, if any. */
+  state(executionId: string): ExecutionState | undefined {
+    return this.running.get(executionId)?.state;
+  }
+
+  /** Resolves with the final state once the execution has ended. */
   waitFor(executionId: string): Promise<ExecutionState> {
     return new Promise((resolve) => {
       const check = (): boolean => {
@@ -112,17 +155,19 @@ export class Supervisor {
     return parsed.playbook;
   }
 
-  private async prepare(playbook: Playbook, executionId: string, workload: Record<string, unknown>): Promise<Running> {
+  /** Everything an execution needs besides its events; `recorded` are the product versions it read when it started. */
+  private async prepare(playbook: Playbook, executionId: string, workload: Record<string, unknown>, recorded: Record<string, TableRef> | undefined): Promise<Running> {
+    const pools = routeSteps(playbook, this.pools);
     const produced = playbook.steps.flatMap((s) => (s.produces ? [s.produces] : []));
     const consumed = [...new Set(playbook.steps.flatMap((s) => s.consumes))];
     const contracts = await this.store.contracts(produced);
-    const consumes = await this.store.publishedRefs(consumed);
+    const consumes = recorded ? new Map(Object.entries(recorded)) : await this.store.publishedRefs(consumed);
     const missing = consumed.filter((c) => !consumes.has(c));
     if (missing.length > 0) {
       throw new NoetlError('E_PRODUCT_NOT_PUBLISHED', `playbook ${playbook.ref} consumes ${missing.join(', ')}, which ${missing.length > 1 ? 'have' : 'has'} no published version yet; build ${missing.length > 1 ? 'them' : 'it'} first`);
     }
     const net = compileNet(playbook);
-    return { playbook, net, state: initialState(net, executionId, workload), contracts, consumes, queue: Promise.resolve() };
+    return { playbook, net, state: initialState(net, executionId, workload), contracts, consumes, pools, queue: Promise.resolve() };
   }
 
   private async onDelivery(m: Delivery<ExecutionEvent>): Promise<void> {
@@ -136,13 +181,14 @@ export class Supervisor {
       }
       await this.serial(event.executionId, run, () => this.applyAndAdvance(run, event));
       m.ack();
+      if ((event.type === 'step.completed' || event.type === 'step.failed') && this.waitingForPool.size > 0) this.wakeWaiting();
     } catch (e) {
       this.options.log.error('cannot apply event; it will be redelivered', { execution: event.executionId, type: event.type, error: asNoetlError(e).message });
       m.nak(1000);
     }
   }
 
-  /** Rebuilds a running execution from its event log. */
+  /** Rebuilds an execution from its event log. */
   private async hydrate(executionId: string): Promise<Running | undefined> {
     const row = await this.store.execution(executionId);
     if (!row) return undefined;
@@ -151,7 +197,8 @@ export class Supervisor {
     const events = await this.store.events(executionId);
     const started = events[0];
     const workload = started?.type === 'execution.started' ? started.workload : {};
-    const run = await this.prepare(playbook, executionId, workload);
+    const recorded = started?.type === 'execution.started' ? started.consumes : undefined;
+    const run = await this.prepare(playbook, executionId, workload, recorded ?? {});
     run.state = replay(run.net, events, evaluateGuard) ?? run.state;
     this.running.set(executionId, run);
     return run;
@@ -187,10 +234,11 @@ export class Supervisor {
     this.emitter.emit('event', event);
   }
 
-  /** Carries out decisions until the engine has nothing more to decide. */
+  /** Carries out decisions until the engine has nothing more to decide (or only what a full pool holds back). */
   private async advance(run: Running): Promise<void> {
+    const limits = { maxInFlight: this.options.maxInFlightPerExecution ?? 64 };
     for (;;) {
-      const decisions = decide(run.net, run.state);
+      const decisions = decide(run.net, run.state, limits);
       let changed = false;
       for (const d of decisions) changed = (await this.carryOut(run, d)) || changed;
       if (!changed) return;
@@ -206,21 +254,50 @@ export class Supervisor {
       case 'fail':
         return this.record(run, { type: 'execution.failed', error: d.error }, 'failed');
       case 'dispatch': {
-        const commandId = `${run.state.executionId}:${d.step}:${d.attempt}`;
-        const command = this.command(run, commandId, d.step, d.attempt);
-        const recorded = await this.record(run, { type: 'step.dispatched', step: d.step, attempt: d.attempt, commandId }, `dispatched:${d.step}:${d.attempt}`);
-        // Published even when already recorded: after a crash between the two, the
-        // command may be missing, and the message id makes a second publish a no-op.
-        await this.options.bus.publish(SUBJECTS.commands(this.options.pool ?? 'default'), command, { msgId: commandId });
+        const pool = run.pools.get(d.step)!;
+        if (!this.poolHasRoom(pool)) {
+          this.waitingForPool.add(run.state.executionId);
+          return false;
+        }
+        const commandId = commandIdOf(run.state.executionId, d.step, d.attempt);
+        const notBefore = d.notBefore ? { notBefore: d.notBefore } : {};
+        const recorded = await this.record(run, { type: 'step.dispatched', step: d.step, attempt: d.attempt, commandId, ...notBefore }, `dispatched:${d.step}:${d.attempt}`);
+        // Sent even when already recorded: after a crash between the two the command
+        // may be missing, and the message id makes a second publish a no-op.
+        await this.send(run, d.step, d.attempt, d.notBefore);
         return recorded;
       }
     }
   }
 
-  private command(run: Running, commandId: string, stepName: string, attempt: number): StepCommand {
+  private async send(run: Running, step: string, attempt: number, notBefore: string | undefined): Promise<void> {
+    const command = this.command(run, step, attempt, notBefore);
+    await this.options.bus.publish(SUBJECTS.commands(run.pools.get(step)!), command, { msgId: command.commandId });
+  }
+
+  private poolHasRoom(pool: string): boolean {
+    const cap = this.pools.find((p) => p.name === pool)?.maxInFlight ?? Number.POSITIVE_INFINITY;
+    let used = 0;
+    for (const r of this.running.values()) {
+      if (r.state.status !== 'running') continue;
+      for (const [step, st] of Object.entries(r.state.steps)) if ((st.status === 'dispatched' || st.status === 'running') && r.pools.get(step) === pool) used++;
+    }
+    return used < cap;
+  }
+
+  private wakeWaiting(): void {
+    const ids = [...this.waitingForPool];
+    this.waitingForPool.clear();
+    for (const id of ids) {
+      const run = this.running.get(id);
+      if (run) void this.serial(id, run, () => this.advance(run));
+    }
+  }
+
+  private command(run: Running, stepName: string, attempt: number, notBefore: string | undefined): StepCommand {
     const step = run.playbook.steps.find((s) => s.name === stepName)!;
     return {
-      commandId,
+      commandId: commandIdOf(run.state.executionId, stepName, attempt),
       executionId: run.state.executionId,
       playbook: run.playbook.ref,
       domain: run.playbook.domain,
@@ -230,9 +307,15 @@ export class Supervisor {
       scope: scopeOf(run.state),
       consumes: Object.fromEntries(step.consumes.map((c) => [c, run.consumes.get(c)!])),
       upstream: run.net.transitions.get(stepName)!.from.map((s) => ({ step: s, produces: run.playbook.steps.find((x) => x.name === s)?.produces })),
+      ...(notBefore ? { notBefore } : {}),
+      ...(step.timeoutMs !== undefined ? { timeoutMs: step.timeoutMs } : {}),
       produces: step.produces ? { productId: step.produces, contract: run.contracts.get(step.produces) } : undefined,
     };
   }
+}
+
+function commandIdOf(executionId: string, step: string, attempt: number): string {
+  return `${executionId}:${step}:${attempt}`;
 }
 
 /** The OpenLineage event of an execution's start and end; other orchestrator events have none. */
@@ -241,5 +324,6 @@ function executionLineage(run: Running, body: ExecutionEventBody, at: string): R
   if (body.type === 'execution.started') return executionRunEvent(ref, 'START', at);
   if (body.type === 'execution.completed') return executionRunEvent(ref, 'COMPLETE', at);
   if (body.type === 'execution.failed') return executionRunEvent(ref, 'FAIL', at, body.error.message);
+  if (body.type === 'execution.cancelled') return executionRunEvent(ref, 'ABORT', at, body.reason);
   return undefined;
 }

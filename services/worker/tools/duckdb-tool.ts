@@ -11,7 +11,7 @@ import { renderTemplate } from '../../../common/expressions.ts';
 import { quoteIdent, sqlLiteral } from '../../../contracts/index.ts';
 import type { ColumnSchema, TableRef } from '../../../platform/bus/messages.ts';
 import type { LocalArtifactStore } from '../artifacts/local-store.ts';
-import type { Tool, ToolContext } from './tool.ts';
+import { templateScope, type Tool, type ToolContext } from './tool.ts';
 
 export const duckdbTool: Tool = {
   kind: 'duckdb',
@@ -26,7 +26,7 @@ export const duckdbTool: Tool = {
     ctx.signal.addEventListener('abort', onAbort);
     try {
       await exposeUpstream(conn, ctx);
-      const sql = renderTemplate(query, { ...ctx.command.scope, product: productReader(ctx) }).trim().replace(/;\s*$/, '');
+      const sql = renderTemplate(query, { ...templateScope(ctx.command), product: productReader(ctx) }).trim().replace(/;\s*$/, '');
       await runSql(conn, `COPY (${sql}) TO ${sqlLiteral(ctx.outputPath)} (FORMAT PARQUET)`, ctx.command.step);
       return await describeParquet(conn, ctx.artifacts, ctx.outputPath);
     } finally {

@@ -23,3 +23,8 @@ export interface Tool {
   kind: string;
   run(ctx: ToolContext): Promise<StepResult>;
 }
+
+/** What a tool's templates see: the execution scope plus the attempt number. */
+export function templateScope(command: StepCommand): Record<string, unknown> {
+  return { ...command.scope, attempt: command.attempt };
+}

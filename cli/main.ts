@@ -9,6 +9,8 @@ import { loadConfig, type Config } from '../platform/index.ts';
 import { buildPlaybook } from './commands/build.ts';
 import { checkCommand } from './commands/check.ts';
 import { devCommand } from './commands/dev.ts';
+import { cancelCommand, logsCommand, runRemote, statusCommand } from './commands/remote.ts';
+import { serverCommand, workerCommand } from './commands/processes.ts';
 import { openRuntime } from './runtime.ts';
 
 const print = (line: string): void => {
@@ -50,7 +52,12 @@ async function main(argv: string[]): Promise<number> {
     .description('run one playbook (<domain>/<playbook>) on the embedded runtime, with live progress')
     .argument('<playbook>', 'e.g. risk/score_applications')
     .option('--set <key=value>', 'override a workload value (repeatable; JSON values allowed)', parseSet, {})
-    .action(async (ref: string, opts: { set: Record<string, unknown> }) => {
+    .option('--server <url>', 'run on a noetl server instead of in this process')
+    .action(async (ref: string, opts: { set: Record<string, unknown>; server?: string }) => {
+      if (opts.server) {
+        exitCode = await runRemote(opts.server, ref, opts.set, print);
+        return;
+      }
       exitCode = await withRuntime(config, async (rt) => {
         const r = await buildPlaybook(rt, ref, opts.set, print);
         if (r.state.error) print(`  ${r.state.error.code}: ${r.state.error.message.split('\n').join('\n  ')}`);
@@ -66,6 +73,50 @@ async function main(argv: string[]): Promise<number> {
     .action(async (opts: { port?: number; serve: boolean }) => {
       const cfg = opts.port === undefined ? config : { ...config, port: opts.port };
       exitCode = await withRuntime(cfg, (rt) => devCommand(rt, print, { serve: opts.serve }));
+    });
+
+  program
+    .command('server')
+    .description('run the registry and orchestrator; workers run as `noetl worker` processes (needs NOETL_NATS_URL)')
+    .option('--port <port>', 'HTTP port', (v) => Number(v))
+    .action(async (opts: { port?: number }) => {
+      exitCode = await serverCommand(opts.port === undefined ? config : { ...config, port: opts.port }, print);
+    });
+
+  program
+    .command('worker')
+    .description('run a worker process pulling steps of one pool from JetStream (needs NOETL_NATS_URL); no HTTP port')
+    .option('--pool <name>', 'pool to serve (declared in NOETL_POOLS)', 'default')
+    .option('--concurrency <n>', 'steps run at once', (v) => Number(v), config.workerConcurrency)
+    .action(async (opts: { pool: string; concurrency: number }) => {
+      exitCode = await workerCommand(config, opts.pool, opts.concurrency, print);
+    });
+
+  const serverOption = ['--server <url>', 'noetl server URL', config.serverUrl] as const;
+  program
+    .command('status')
+    .description('show an execution and its steps')
+    .argument('<execution>')
+    .option(...serverOption)
+    .action(async (id: string, opts: { server: string }) => {
+      exitCode = await statusCommand(opts.server, id, print);
+    });
+  program
+    .command('cancel')
+    .description('cancel an execution; running steps are told to stop')
+    .argument('<execution>')
+    .option(...serverOption)
+    .action(async (id: string, opts: { server: string }) => {
+      exitCode = await cancelCommand(opts.server, id, print);
+    });
+  program
+    .command('logs')
+    .description("print an execution's events; -f follows them live until it ends")
+    .argument('<execution>')
+    .option('-f, --follow', 'follow live', false)
+    .option(...serverOption)
+    .action(async (id: string, opts: { follow: boolean; server: string }) => {
+      exitCode = await logsCommand(opts.server, id, opts.follow, print);
     });
 
   try {

@@ -1,28 +1,19 @@
 /**
- * The composition root: opens the database and bus the configuration names,
- * migrates, syncs the catalog from the domains folder, and wires the
- * orchestrator and workers together. In the embedded mode everything lives in
- * this process.
+ * The composition root. It opens what the configuration names (embedded or
+ * real PostgreSQL, in-process bus or JetStream), migrates and syncs the catalog,
+ * and wires the services into one of three roles:
+ *   - all-in-one (`noetl dev`, `noetl run`): registry, orchestrator and workers in this process;
+ *   - server (`noetl server`): registry and orchestrator, workers elsewhere over JetStream;
+ *   - worker (`noetl worker`): executors of one pool, no database, no HTTP.
  */
 import path from 'node:path';
+import type { FastifyInstance } from 'fastify';
 import { hasErrors, type Diagnostic } from '../common/diagnostics.ts';
-import { createLogger, loadDomains, migrate, MemoryBus, openDatabase, type Bus, type Config, type Database, type DomainsSnapshot, type Logger } from '../platform/index.ts';
-import { parsePlaybook, Supervisor, type Playbook } from '../services/orchestrator/index.ts';
-import { syncCatalog } from '../services/registry/index.ts';
-import { TOOL_KINDS, Worker } from '../services/worker/index.ts';
 import { NoetlError } from '../common/errors.ts';
-
-export interface Runtime {
-  config: Config;
-  log: Logger;
-  database: Database;
-  bus: Bus;
-  supervisor: Supervisor;
-  workers: Worker[];
-  snapshot: DomainsSnapshot;
-  playbooks: Playbook[];
-  close(): Promise<void>;
-}
+import { createLogger, JetStreamBus, loadDomains, MemoryBus, migrate, openDatabase, type Bus, type Config, type Database, type DomainsSnapshot, type Logger } from '../platform/index.ts';
+import { parsePlaybook, Supervisor, type Playbook } from '../services/orchestrator/index.ts';
+import { buildApp, syncCatalog } from '../services/registry/index.ts';
+import { TOOL_KINDS, Worker } from '../services/worker/index.ts';
 
 export interface CheckedDomains {
   snapshot: DomainsSnapshot;
@@ -50,8 +41,15 @@ export function checkDomains(domainsDir: string): CheckedDomains {
   return { snapshot, playbooks, diagnostics };
 }
 
-export async function openRuntime(config: Config, options: { workers?: number; log?: Logger } = {}): Promise<Runtime> {
-  const log = options.log ?? createLogger({ level: config.logLevel });
+/** The bus the configuration names: JetStream when NOETL_NATS_URL is set, else in-process. */
+export async function openBus(config: Config, name: string, options: { requireNats?: boolean } = {}): Promise<Bus> {
+  if (config.natsUrl) return JetStreamBus.connect({ url: config.natsUrl, name });
+  if (options.requireNats) throw new NoetlError('E_CONFIG_INVALID', `${name} runs separate processes and needs NATS JetStream: set NOETL_NATS_URL (e.g. nats://127.0.0.1:4222), or use \`noetl dev\` to run everything in one process`, { details: { variable: 'NOETL_NATS_URL' } });
+  return new MemoryBus();
+}
+
+/** Opens the database, migrates it and writes the domains folder into the catalog. */
+async function openCatalog(config: Config): Promise<{ database: Database; checked: CheckedDomains }> {
   const checked = checkDomains(config.domainsDir);
   if (hasErrors(checked.diagnostics)) {
     throw new NoetlError('E_SCHEMA_INVALID', `the domains folder has errors; run \`noetl check\` to see them (${checked.diagnostics.filter((d) => d.severity === 'error').length} errors)`);
@@ -64,16 +62,49 @@ export async function openRuntime(config: Config, options: { workers?: number; l
     await database.close();
     throw e;
   }
-  if (config.natsUrl) log.warn('NOETL_NATS_URL is set, but this build runs the in-process bus; JetStream arrives with the distributed runtime');
-  const bus = new MemoryBus();
-  const supervisor = new Supervisor({ db: database.db, bus, log: log.child({ part: 'orchestrator' }), toolKinds: TOOL_KINDS });
+  return { database, checked };
+}
+
+function newSupervisor(config: Config, database: Database, bus: Bus, log: Logger): Supervisor {
+  return new Supervisor({ db: database.db, bus, log: log.child({ part: 'orchestrator' }), toolKinds: TOOL_KINDS, pools: config.pools, maxInFlightPerExecution: config.maxInFlightPerExecution });
+}
+
+function newWorker(config: Config, bus: Bus, log: Logger, pool: string, concurrency: number): Worker {
+  return new Worker({ bus, log: log.child({ part: 'worker', pool }), artifactsDir: config.artifactsDir, pool, concurrency, ackWaitMs: config.ackWaitMs, maxDeliver: config.maxDeliver });
+}
+
+export interface Runtime {
+  config: Config;
+  log: Logger;
+  database: Database;
+  bus: Bus;
+  supervisor: Supervisor;
+  workers: Worker[];
+  snapshot: DomainsSnapshot;
+  playbooks: Playbook[];
+  close(): Promise<void>;
+}
+
+/** Everything in this process: one worker per declared pool. */
+export async function openRuntime(config: Config, options: { log?: Logger } = {}): Promise<Runtime> {
+  const log = options.log ?? createLogger({ level: config.logLevel });
+  const { database, checked } = await openCatalog(config);
+  let bus: Bus;
+  try {
+    bus = await openBus(config, 'noetl-dev');
+  } catch (e) {
+    await database.close();
+    throw e;
+  }
+  const supervisor = newSupervisor(config, database, bus, log);
   supervisor.start();
   const workers: Worker[] = [];
-  for (let i = 0; i < (options.workers ?? 1); i++) {
-    const w = new Worker({ bus, log: log.child({ part: 'worker' }), artifactsDir: config.artifactsDir, concurrency: config.workerConcurrency });
+  for (const pool of config.pools) {
+    const w = newWorker(config, bus, log, pool.name, config.workerConcurrency);
     await w.start();
     workers.push(w);
   }
+  await supervisor.recover();
   return {
     config,
     log,
@@ -88,6 +119,64 @@ export async function openRuntime(config: Config, options: { workers?: number; l
       for (const w of workers) await w.stop();
       await bus.close();
       await database.close();
+    },
+  };
+}
+
+export interface Server {
+  app: FastifyInstance;
+  supervisor: Supervisor;
+  close(): Promise<void>;
+}
+
+/** Registry and orchestrator, with workers in other processes over JetStream. */
+export async function openServer(config: Config, log: Logger): Promise<Server> {
+  const { database } = await openCatalog(config);
+  let bus: Bus;
+  try {
+    bus = await openBus(config, 'noetl-server', { requireNats: true });
+  } catch (e) {
+    await database.close();
+    throw e;
+  }
+  const supervisor = newSupervisor(config, database, bus, log);
+  supervisor.start();
+  await supervisor.recover();
+  const app = await buildApp({
+    db: database.db,
+    log: log.child({ part: 'registry' }),
+    mode: 'distributed',
+    executions: {
+      start: (ref, workload) => supervisor.startExecution(ref, workload),
+      cancel: async (id, reason) => void (await supervisor.cancel(id, reason)),
+      onEvent: (l) => supervisor.onEvent(l),
+    },
+  });
+  return {
+    app,
+    supervisor,
+    async close() {
+      await app.close();
+      await supervisor.stop();
+      await bus.close();
+      await database.close();
+    },
+  };
+}
+
+/** Workers of one pool, pulling commands from JetStream. */
+export async function openWorkers(config: Config, log: Logger, pool: string, concurrency: number): Promise<{ workers: Worker[]; close: () => Promise<void> }> {
+  if (!config.pools.some((p) => p.name === pool)) {
+    throw new NoetlError('E_CONFIG_INVALID', `pool "${pool}" is not declared in NOETL_POOLS (declared: ${config.pools.map((p) => p.name).join(', ')}); the orchestrator would never send it work`, { details: { variable: 'NOETL_POOLS' } });
+  }
+  const bus = await openBus(config, `noetl-worker-${pool}`, { requireNats: true });
+  const worker = newWorker(config, bus, log, pool, concurrency);
+  await worker.start();
+  return {
+    workers: [worker],
+    async close() {
+      await worker.stop();
+      await bus.close();
     },
   };
 }

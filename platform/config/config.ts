@@ -22,6 +22,18 @@ export interface Config {
   port: number;
   logLevel: LogLevel;
   workerConcurrency: number;
+  /** Where `noetl run --server`, `status`, `cancel` and `logs` find the registry. */
+  serverUrl: string;
+  pools: PoolSpec[];
+  maxInFlightPerExecution: number;
+  ackWaitMs: number;
+  maxDeliver: number;
+}
+
+export interface PoolSpec {
+  name: string;
+  labels: string[];
+  maxInFlight: number;
 }
 
 /** One row per variable: name, meaning and default. The README's table mirrors it (a test checks). */
@@ -35,6 +47,11 @@ export const CONFIG_VARIABLES = [
   { name: 'NOETL_PORT', meaning: 'port the registry listens on', default: '8080' },
   { name: 'NOETL_LOG_LEVEL', meaning: 'debug, info, warn or error', default: 'info' },
   { name: 'NOETL_WORKER_CONCURRENCY', meaning: 'steps a worker runs at once', default: '2' },
+  { name: 'NOETL_SERVER_URL', meaning: 'registry URL for run --server, status, cancel, logs', default: 'http://127.0.0.1:$NOETL_PORT' },
+  { name: 'NOETL_POOLS', meaning: 'worker pools as name:label,label@max;… (max = steps in flight)', default: 'default:cpu@64' },
+  { name: 'NOETL_MAX_IN_FLIGHT', meaning: 'steps of one execution in flight at once', default: '64' },
+  { name: 'NOETL_ACK_WAIT_MS', meaning: 'ack deadline of a command; a lost worker\'s step comes back after it', default: '30000' },
+  { name: 'NOETL_MAX_DELIVER', meaning: 'deliveries of a command before it is a dead letter', default: '10' },
 ] as const;
 
 type Env = Record<string, string | undefined>;
@@ -46,6 +63,7 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
     return v === undefined || v.trim() === '' ? undefined : v.trim();
   };
   const home = path.resolve(cwd, get('NOETL_HOME') ?? '.noetl');
+  const port = integer('NOETL_PORT', get('NOETL_PORT'), 8080, 0, 65535);
   return {
     home,
     domainsDir: path.resolve(cwd, get('NOETL_DOMAINS_DIR') ?? 'domains'),
@@ -53,10 +71,27 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
     databaseUrl: url('NOETL_DATABASE_URL', get('NOETL_DATABASE_URL'), ['postgres:', 'postgresql:']),
     natsUrl: url('NOETL_NATS_URL', get('NOETL_NATS_URL'), ['nats:', 'tls:']),
     host: get('NOETL_HOST') ?? '127.0.0.1',
-    port: integer('NOETL_PORT', get('NOETL_PORT'), 8080, 0, 65535),
+    port,
     logLevel: oneOf('NOETL_LOG_LEVEL', get('NOETL_LOG_LEVEL'), ['debug', 'info', 'warn', 'error'] as const, 'info'),
     workerConcurrency: integer('NOETL_WORKER_CONCURRENCY', get('NOETL_WORKER_CONCURRENCY'), 2, 1, 256),
+    serverUrl: url('NOETL_SERVER_URL', get('NOETL_SERVER_URL'), ['http:', 'https:']) ?? `http://127.0.0.1:${port}`,
+    pools: pools(get('NOETL_POOLS') ?? 'default:cpu@64'),
+    maxInFlightPerExecution: integer('NOETL_MAX_IN_FLIGHT', get('NOETL_MAX_IN_FLIGHT'), 64, 1, 100_000),
+    ackWaitMs: integer('NOETL_ACK_WAIT_MS', get('NOETL_ACK_WAIT_MS'), 30_000, 100, 3_600_000),
+    maxDeliver: integer('NOETL_MAX_DELIVER', get('NOETL_MAX_DELIVER'), 10, 1, 1000),
   };
+}
+
+/** `default:cpu@64;gpu:gpu,highmem@4` → pools; the `@max` part is optional (64). */
+function pools(raw: string): PoolSpec[] {
+  const out: PoolSpec[] = [];
+  for (const part of raw.split(';').map((p) => p.trim()).filter(Boolean)) {
+    const m = /^([a-z][a-z0-9_-]*)(?::([a-z0-9_,-]*))?(?:@(\d+))?$/.exec(part);
+    if (!m || out.some((p) => p.name === m[1])) fail('NOETL_POOLS', raw, 'name:label,label@max entries separated by ";", each name once (e.g. default:cpu@64;gpu:gpu,highmem@4)');
+    out.push({ name: m[1]!, labels: (m[2] ?? '').split(',').filter(Boolean), maxInFlight: m[3] === undefined ? 64 : Math.max(1, Number(m[3])) });
+  }
+  if (out.length === 0) fail('NOETL_POOLS', raw, 'at least one pool');
+  return out;
 }
 
 function fail(name: string, value: string, expected: string): never {

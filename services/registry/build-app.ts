@@ -8,6 +8,7 @@ import type { Db } from '../../platform/index.ts';
 import type { Logger } from '../../platform/log/logger.ts';
 import { errorHandler } from './http-errors.ts';
 import { catalogRoutes } from './routes/catalog-routes.ts';
+import { executionControlRoutes, type ExecutionControl } from './routes/execution-control-routes.ts';
 import { executionRoutes } from './routes/execution-routes.ts';
 import { homePage } from './routes/home-page.ts';
 
@@ -16,7 +17,11 @@ export interface RegistryDeps {
   log: Logger;
   /** What the health endpoint reports about the deployment. */
   mode: 'embedded' | 'distributed';
+  /** Starting and cancelling executions; without it the API only reads. */
+  executions?: ExecutionControl;
 }
+
+export type { ExecutionControl } from './routes/execution-control-routes.ts';
 
 export async function buildApp(deps: RegistryDeps): Promise<FastifyInstance> {
   const app = Fastify({ logger: false });
@@ -29,6 +34,7 @@ export async function buildApp(deps: RegistryDeps): Promise<FastifyInstance> {
   for (const prefix of ['/api/v1', '']) {
     await app.register(catalogRoutes(deps.db), { prefix });
     await app.register(executionRoutes(deps.db), { prefix });
+    if (deps.executions) await app.register(executionControlRoutes(deps.db, deps.executions), { prefix });
   }
   return app;
 }

@@ -13,6 +13,8 @@ const STATUS: Partial<Record<ErrorCode, number>> = {
   E_REQUEST_INVALID: 400,
   E_PLAYBOOK_INVALID: 422,
   E_PRODUCT_NOT_PUBLISHED: 409,
+  E_NO_MATCHING_POOL: 422,
+  E_BUS_UNAVAILABLE: 503,
 };
 
 export function errorHandler(log: Logger) {

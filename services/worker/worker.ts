@@ -103,7 +103,8 @@ export class Worker {
     const started = Date.now();
     try {
       if (this.cancelled.has(cmd.executionId)) abort.abort(new NoetlError('E_CANCELLED', 'the execution was cancelled'));
-      await this.emit(cmd, `${cmd.commandId}:started`, { type: 'step.started', step: cmd.step, attempt: cmd.attempt, worker: this.id }, 'START');
+      // One started event per delivery, so a redelivery to another worker shows in the log.
+      await this.emit(cmd, `${cmd.commandId}:started:${m.deliveryCount}`, { type: 'step.started', step: cmd.step, attempt: cmd.attempt, worker: this.id }, 'START');
       const outcome = await this.execute(cmd, abort.signal, () => m.working(), log);
       const durationMs = Date.now() - started;
       const quality = outcome.quality ? { quality: outcome.quality } : {};

@@ -28,6 +28,18 @@ describe('configuration', () => {
     });
   }
 
+  it('parses worker pools with labels and limits', () => {
+    assert.deepEqual(loadConfig({}).pools, [{ name: 'default', labels: ['cpu'], maxInFlight: 64 }]);
+    assert.deepEqual(loadConfig({ NOETL_POOLS: 'default:cpu@8; gpu:gpu,highmem@2;io' }).pools, [
+      { name: 'default', labels: ['cpu'], maxInFlight: 8 },
+      { name: 'gpu', labels: ['gpu', 'highmem'], maxInFlight: 2 },
+      { name: 'io', labels: [], maxInFlight: 64 },
+    ]);
+    for (const bad of ['', 'GPU:x', 'a:b@x', 'a;a']) {
+      assert.throws(() => loadConfig({ NOETL_POOLS: bad === '' ? ';' : bad }), (e: unknown) => (e as Error).message.startsWith('NOETL_POOLS='), bad);
+    }
+  });
+
   it('never prints a password from a bad URL', () => {
     assert.throws(() => loadConfig({ NOETL_DATABASE_URL: 'mysql://user:s3cret@db/x' }), (e: unknown) => !(e as Error).message.includes('s3cret'));
     assert.equal(redactUrl('postgres://u:s3cret@h/db'), 'postgres://u:***@h/db');

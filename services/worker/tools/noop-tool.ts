@@ -13,7 +13,7 @@ export const noopTool: Tool = {
   async run(ctx) {
     const scope = templateScope(ctx.command);
     const opts = ctx.command.tool as { result?: unknown; sleep_ms?: unknown; fail?: unknown; fail_when?: unknown };
-    const sleep = Number(opts.sleep_ms ?? 0);
+    const sleep = Number(typeof opts.sleep_ms === 'string' ? renderTemplate(opts.sleep_ms, scope) : (opts.sleep_ms ?? 0));
     if (sleep > 0) await abortableSleep(sleep, ctx.signal, ctx.heartbeat);
     if (opts.fail !== undefined) {
       const when = opts.fail_when === undefined ? true : evaluateGuard(opts.fail_when as string | boolean, scope);

@@ -100,7 +100,7 @@ describe('distributed runtime: server and worker processes over JetStream and Po
     const id = await start('reliability/fan_out');
     assert.equal(await ended(id), 'completed');
     const log = await events(id);
-    const ran = new Set(log.filter((e) => e.type === 'step.started' && /^s\d$/.test(e.step!)).map((e) => e.worker));
+    const ran = new Set(log.filter((e) => e.type === 'step.started' && /^s\d$/.test(e.step)).map((e) => e.worker));
     assert.equal(ran.size, 3, `six parallel steps ran on ${[...ran].join(', ')}`);
     assert.equal(count(log, 'step.completed'), 8);
   });
@@ -190,7 +190,7 @@ describe('distributed runtime: server and worker processes over JetStream and Po
     const id = await start('reliability/on_gpu');
     assert.equal(await ended(id), 'completed');
     const log = await events(id);
-    const gpuSteps = log.filter((e) => e.type === 'step.started' && /^g\d$/.test(e.step!));
+    const gpuSteps = log.filter((e) => e.type === 'step.started' && /^g\d$/.test(e.step));
     assert.equal(gpuSteps.length, 3);
     assert.ok(gpuSteps.every((e) => pidOf(e.worker!) === gpuWorker.child.pid), 'all ran on the gpu worker');
     const spans = ['g1', 'g2', 'g3'].map((s) => [Date.parse(log.find((e) => e.type === 'step.dispatched' && e.step === s)!.at), Date.parse(log.find((e) => e.type === 'step.completed' && e.step === s)!.at)] as const);

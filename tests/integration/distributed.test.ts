@@ -52,7 +52,7 @@ describe('distributed runtime: server and worker processes over JetStream and Po
       NOETL_DOMAINS_DIR: ws.domains,
       NOETL_PORT: String(port),
       NOETL_ACK_WAIT_MS: '1500',
-      NOETL_POOLS: 'default:cpu@64;gpu:gpu@1',
+      NOETL_POOLS: 'default:cpu@64;gpu:gpu@1;fragile:fragile@4',
       NOETL_LOG_LEVEL: 'warn',
     };
     server = await startServer();
@@ -214,6 +214,30 @@ describe('distributed runtime: server and worker processes over JetStream and Po
     assert.equal(await ended(id), 'completed');
     const log = await events(id);
     assert.equal(count(log, 'step.started', 'slow'), 1, 'finished by the stopping worker, not redelivered');
+  });
+
+  it('a command delivered the maximum number of times becomes a dead letter, and the execution fails saying so', async () => {
+    const fragileEnv = { ...env, NOETL_MAX_DELIVER: '2' };
+    const spawnFragile = async (): Promise<NoetlProcess> => {
+      const w = spawnNoetl(['worker', '--pool', 'fragile'], ws.root, fragileEnv);
+      await w.waitFor(/serving pool/);
+      return w;
+    };
+    let w = await spawnFragile();
+    const id = await start('reliability/fragile');
+    for (let delivery = 1; delivery <= 2; delivery++) {
+      await until(`delivery ${delivery}`, async () => (count(await events(id), 'step.started', 'doomed') === delivery ? true : undefined));
+      await w.kill('SIGKILL');
+      w = await spawnFragile();
+    }
+    try {
+      assert.equal(await ended(id), 'failed');
+      const failed = (await eventOf(id, 'step.failed', 'doomed')) as Extract<Event, { type: 'step.failed' }>;
+      assert.equal(failed.error.code, 'E_DEAD_LETTER');
+      assert.match(failed.error.message, /delivered 2 times without an outcome/);
+    } finally {
+      await w.kill('SIGKILL');
+    }
   });
 
   it('the CLI runs on the server with live progress, and shows status and logs', async () => {

@@ -1,11 +1,12 @@
 /**
- * `npm run bench [-- --rows N --runs N]`: every benchmark, each printing a table
+ * `npm run bench [-- --rows N --runs N --steps N --only NAME]`: every benchmark, each printing a table
  * with its baseline measured in the same run and writing JSON to bench/results/.
  */
 import { parseArgs } from 'node:util';
 import { gateFusionBench } from './gate-fusion.ts';
+import { orchestrationBench } from './orchestration.ts';
 
-const { values } = parseArgs({ options: { rows: { type: 'string', default: '2000000' }, runs: { type: 'string', default: '5' } } });
+const { values } = parseArgs({ options: { rows: { type: 'string', default: '2000000' }, runs: { type: 'string', default: '5' }, steps: { type: 'string', default: '1000' }, only: { type: 'string' } } });
 const rows = Number(values.rows);
 const runs = Number(values.runs);
 if (!Number.isInteger(rows) || rows < 1 || !Number.isInteger(runs) || runs < 1) {
@@ -13,4 +14,7 @@ if (!Number.isInteger(rows) || rows < 1 || !Number.isInteger(runs) || runs < 1) 
   process.exit(2);
 }
 
-await gateFusionBench(rows, runs);
+const steps = Number(values.steps);
+const only = values.only;
+if (!only || only === 'gate-fusion') await gateFusionBench(rows, runs);
+if (!only || only === 'orchestration') await orchestrationBench(steps);

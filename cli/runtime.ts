@@ -85,8 +85,8 @@ export interface Runtime {
   close(): Promise<void>;
 }
 
-/** Everything in this process: one worker per declared pool. */
-export async function openRuntime(config: Config, options: { log?: Logger } = {}): Promise<Runtime> {
+/** Everything in this process: one worker per declared pool (none with `workers: false`, when they run elsewhere). */
+export async function openRuntime(config: Config, options: { log?: Logger; workers?: boolean } = {}): Promise<Runtime> {
   const log = options.log ?? createLogger({ level: config.logLevel });
   const { database, checked } = await openCatalog(config);
   let bus: Bus;
@@ -99,8 +99,12 @@ export async function openRuntime(config: Config, options: { log?: Logger } = {}
   const supervisor = newSupervisor(config, database, bus, log);
   supervisor.start();
   const workers: Worker[] = [];
-  for (const pool of config.pools) {
-    const w = newWorker(config, bus, log, pool.name, config.workerConcurrency);
+  // Over JetStream each worker gets a connection of its own, as a worker process would.
+  const workerBuses: Bus[] = [];
+  for (const pool of options.workers === false ? [] : config.pools) {
+    const workerBus = config.natsUrl ? await openBus(config, `noetl-dev-worker-${pool.name}`) : bus;
+    if (workerBus !== bus) workerBuses.push(workerBus);
+    const w = newWorker(config, workerBus, log, pool.name, config.workerConcurrency);
     await w.start();
     workers.push(w);
   }
@@ -117,6 +121,7 @@ export async function openRuntime(config: Config, options: { log?: Logger } = {}
     async close() {
       await supervisor.stop();
       for (const w of workers) await w.stop();
+      for (const b of workerBuses) await b.close();
       await bus.close();
       await database.close();
     },

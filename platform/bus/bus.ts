@@ -28,6 +28,11 @@ export interface ConsumeOptions {
   concurrency: number;
   ackWaitMs?: number;
   maxDeliver?: number;
+  /**
+   * Messages an adapter may fetch ahead of free handler slots (default 0). Only
+   * for quick handlers: a prefetched message's ack deadline runs while it waits.
+   */
+  prefetch?: number;
   onDeadLetter?: (subject: string, data: unknown, deliveries: number) => void;
 }
 

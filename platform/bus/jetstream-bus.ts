@@ -99,10 +99,15 @@ export class JetStreamBus implements Bus {
     const active = new Set<Promise<void>>();
     const ready = this.ensureConsumer(stream, options);
     const advisory = options.onDeadLetter ? this.watchDeadLetters(stream, options) : undefined;
-    const slot = async (): Promise<void> => {
+    // Long handlers: pull one message whenever a handler slot is free, never ahead of
+    // that (a fetched message waiting for a slot would burn its ack deadline here
+    // while another worker sits idle). One pull at a time: nats-server 2.9 serves
+    // many concurrent single-message pulls far slower than one after another.
+    const slots = async (): Promise<void> => {
       await ready;
       const consumer = await this.js.consumers.get(stream, options.durable);
       while (!stopped && !this.closed) {
+        while (active.size >= options.concurrency) await Promise.race(active);
         let m: JsMsg | null;
         try {
           m = await consumer.next({ expires: 1000 });
@@ -115,20 +120,42 @@ export class JetStreamBus implements Bus {
           m.nak();
           break;
         }
-        const run = deliver(m, handler);
+        const run = deliver(m, handler).finally(() => active.delete(run));
         active.add(run);
-        await run;
-        active.delete(run);
       }
     };
-    const loops = Array.from({ length: options.concurrency }, () =>
-      slot().catch(() => {
+    // Quick handlers: one consume() stream with prefetch, gated to `concurrency` at once.
+    const stream_ = async (): Promise<void> => {
+      await ready;
+      const consumer = await this.js.consumers.get(stream, options.durable);
+      while (!stopped && !this.closed) {
+        try {
+          const iter = await consumer.consume({ max_messages: options.concurrency + (options.prefetch ?? 0) });
+          stopStream = () => iter.stop();
+          for await (const m of iter) {
+            if (stopped) {
+              m.nak();
+              continue;
+            }
+            while (active.size >= options.concurrency) await Promise.race(active);
+            const run = deliver(m, handler).finally(() => active.delete(run));
+            active.add(run);
+          }
+        } catch {
+          if (!stopped && !this.closed) await sleep(250);
+        }
+      }
+    };
+    let stopStream = (): void => undefined;
+    const loops = [options.prefetch ? stream_() : slots()].map((l) =>
+      l.catch(() => {
         // the consumer could not be created: stop quietly, the caller sees no messages
       }),
     );
     const sub: Subscription = {
       stop: async () => {
         stopped = true;
+        stopStream();
         advisory?.unsubscribe();
         await Promise.allSettled([...active]);
         await Promise.allSettled(loops);

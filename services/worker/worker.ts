@@ -104,7 +104,10 @@ export class Worker {
     try {
       if (this.cancelled.has(cmd.executionId)) abort.abort(new NoetlError('E_CANCELLED', 'the execution was cancelled'));
       // One started event per delivery, so a redelivery to another worker shows in the log.
-      await this.emit(cmd, `${cmd.commandId}:started:${m.deliveryCount}`, { type: 'step.started', step: cmd.step, attempt: cmd.attempt, worker: this.id }, 'START');
+      // Not waited for: it informs, decides nothing, and the outcome follows it on the same stream.
+      this.emit(cmd, `${cmd.commandId}:started:${m.deliveryCount}`, { type: 'step.started', step: cmd.step, attempt: cmd.attempt, worker: this.id }, 'START').catch((e: unknown) =>
+        log.warn('could not report the step started', { error: asNoetlError(e).message }),
+      );
       const outcome = await this.execute(cmd, abort.signal, () => m.working(), log);
       const durationMs = Date.now() - started;
       const quality = outcome.quality ? { quality: outcome.quality } : {};

@@ -63,14 +63,24 @@ export function scopeOf(state: ExecutionState): { workload: Record<string, unkno
   return { workload: state.workload, execution_id: state.executionId, results: state.results };
 }
 
-/** Folds one event into the state (returns a new state; the input is not changed). */
+/**
+ * Folds one event into the state, in place, and returns it. Deterministic: the
+ * same events from the same initial state always give the same state. In
+ * place because an execution of thousands of steps folds thousands of events:
+ * copying its maps on every event would make a run quadratic. Step records
+ * are replaced rather than edited, so a snapshot (structuredClone) taken by a
+ * caller stays valid.
+ */
 export function apply(net: Net, state: ExecutionState, event: ExecutionEvent, guard: GuardEvaluator): ExecutionState {
-  const s: ExecutionState = structuredClone(state);
+  const s = state;
   switch (event.type) {
     case 'execution.started':
-    case 'step.started':
-      if (event.type === 'step.started' && s.steps[event.step]?.status === 'dispatched') s.steps[event.step]!.status = 'running';
       return s;
+    case 'step.started': {
+      const step = s.steps[event.step];
+      if (step?.status === 'dispatched') s.steps[event.step] = { ...step, status: 'running' };
+      return s;
+    }
     case 'step.dispatched':
       consumeInputs(net, s, event.step);
       s.steps[event.step] = event.notBefore ? { status: 'dispatched', attempt: event.attempt, notBefore: event.notBefore } : { status: 'dispatched', attempt: event.attempt };
@@ -88,7 +98,7 @@ export function apply(net: Net, state: ExecutionState, event: ExecutionEvent, gu
     case 'step.completed': {
       const step = s.steps[event.step];
       if (!step || (step.status !== 'dispatched' && step.status !== 'running') || step.attempt !== event.attempt) return s;
-      step.status = 'completed';
+      s.steps[event.step] = { status: 'completed', attempt: step.attempt };
       s.results[event.step] = event.result;
       route(net, s, event.step, guard);
       return s;
@@ -98,11 +108,10 @@ export function apply(net: Net, state: ExecutionState, event: ExecutionEvent, gu
       if (!step || (step.status !== 'dispatched' && step.status !== 'running') || step.attempt !== event.attempt) return s;
       const policy = transition(net, event.step).retry;
       if (event.error.retryable && policy && event.attempt < policy.maxAttempts && s.status === 'running' && !s.error) {
-        step.status = 'retrying';
-        step.failedAt = event.at;
+        s.steps[event.step] = { status: 'retrying', attempt: step.attempt, failedAt: event.at };
         return s;
       }
-      step.status = 'failed';
+      s.steps[event.step] = { status: 'failed', attempt: step.attempt };
       const tries = event.attempt > 1 ? ` (attempt ${event.attempt})` : '';
       s.error ??= { ...event.error, message: `step "${event.step}" failed${tries}: ${event.error.message}` };
       return s;
@@ -150,7 +159,7 @@ export function decide(net: Net, state: ExecutionState, limits: Limits = NO_LIMI
   return [{ type: 'complete' }];
 }
 
-/** Replays an event log from the start; the result equals the live state. */
+/** Replays an event log from a fresh initial state; the result equals the live state. */
 export function replay(net: Net, events: readonly ExecutionEvent[], guard: GuardEvaluator): ExecutionState | undefined {
   const first = events[0];
   if (!first || first.type !== 'execution.started') return undefined;

@@ -88,19 +88,25 @@ export class ExecutionStore {
     return rows.map((r) => r.payload as ExecutionEvent);
   }
 
-  /** Appends an event and its effects atomically; false when the event id was already applied. */
-  async append(event: ExecutionEvent): Promise<boolean> {
+  /**
+   * Appends events and their effects in one transaction (a group commit) and
+   * returns the ones that were new, in order; an event id already in the log is skipped.
+   */
+  async append(events: readonly ExecutionEvent[]): Promise<ExecutionEvent[]> {
+    if (events.length === 0) return [];
     return this.db.transaction().execute(async (tx) => {
-      const inserted = await tx
+      const rows = await tx
         .insertInto('events')
-        .values({ event_id: event.eventId, execution_id: event.executionId, type: event.type, step: 'step' in event ? event.step : null, payload: JSON.stringify(event), at: event.at })
+        .values(events.map((e) => ({ event_id: e.eventId, execution_id: e.executionId, type: e.type, step: 'step' in e ? e.step : null, payload: JSON.stringify(e), at: e.at })))
         .onConflict((oc) => oc.column('event_id').doNothing())
-        .returning('seq')
-        .executeTakeFirst();
-      if (!inserted) return false;
-      await applyEffects(tx, event);
-      if (event.lineage) await recordLineage(tx, event.lineage);
-      return true;
+        .returning('event_id')
+        .execute();
+      const fresh = new Set(rows.map((r) => r.event_id));
+      const inserted = events.filter((e) => fresh.delete(e.eventId));
+      for (const e of inserted) await applyEffects(tx, e);
+      const lineage = inserted.flatMap((e) => (e.lineage ? [e.lineage] : []));
+      if (lineage.length > 0) await recordLineage(tx, lineage);
+      return inserted;
     });
   }
 }
@@ -160,13 +166,18 @@ async function recordMaterialization(tx: Tx, executionId: string, step: string, 
   }
 }
 
-/** Keeps the run event, and on completion adds its input → output edges to the lineage graph. */
-async function recordLineage(tx: Tx, e: RunEvent): Promise<void> {
+/** Keeps the run events, and for completed runs adds their input → output edges to the lineage graph. */
+async function recordLineage(tx: Tx, events: readonly RunEvent[]): Promise<void> {
   await tx
     .insertInto('lineage_events')
-    .values({ run_id: e.run.runId, event_type: e.eventType, job_namespace: e.job.namespace, job_name: e.job.name, event_time: e.eventTime, event: JSON.stringify(e) })
+    .values(events.map((e) => ({ run_id: e.run.runId, event_type: e.eventType, job_namespace: e.job.namespace, job_name: e.job.name, event_time: e.eventTime, event: JSON.stringify(e) })))
     .execute();
-  if (e.eventType !== 'COMPLETE') return;
+  for (const e of events) {
+    if (e.eventType === 'COMPLETE') await recordEdges(tx, e);
+  }
+}
+
+async function recordEdges(tx: Tx, e: RunEvent): Promise<void> {
   for (const edge of edgesOfRun(e.inputs, e.job, e.outputs)) {
     await tx
       .insertInto('lineage_edges')

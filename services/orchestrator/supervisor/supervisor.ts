@@ -42,6 +42,10 @@ interface Running {
   pools: Map<string, string>;
   /** Serialises event handling for this execution. */
   queue: Promise<void>;
+  /** Worker events waiting to be applied; drained in one transaction. */
+  inbox: Delivery<ExecutionEvent>[];
+  /** Ids of the events folded into `state`, so a redelivered event is folded once. */
+  seen: Set<string>;
 }
 
 export class Supervisor {
@@ -51,6 +55,7 @@ export class Supervisor {
   private readonly pools: PoolConfig[];
   /** Executions with a step held back because its pool is full. */
   private readonly waitingForPool = new Set<string>();
+  private readonly hydrating = new Map<string, Promise<Running | undefined>>();
   private subscription: Subscription | undefined;
 
   constructor(private readonly options: SupervisorOptions) {
@@ -62,7 +67,7 @@ export class Supervisor {
   /** Starts consuming worker events. */
   start(): void {
     this.subscription = this.options.bus.consume<ExecutionEvent>(
-      { durable: 'orchestrator', filter: SUBJECTS.allEvents, concurrency: 16, maxDeliver: 100 },
+      { durable: 'orchestrator', filter: SUBJECTS.allEvents, concurrency: 64, maxDeliver: 100, prefetch: 256 },
       (m) => this.onDelivery(m),
     );
   }
@@ -82,7 +87,7 @@ export class Supervisor {
         for (const [step, st] of Object.entries(run.state.steps)) {
           if (st.status === 'dispatched' || st.status === 'running') await this.send(run, step, st.attempt, st.notBefore);
         }
-        await this.advance(run);
+        await this.commit(run, []);
       });
     }
     if (ids.length > 0) this.options.log.info('resumed executions', { count: ids.length });
@@ -104,10 +109,7 @@ export class Supervisor {
     const run = await this.prepare(playbook, executionId, workload, undefined);
     await this.store.createExecution(executionId, ref, sha256, workload);
     this.running.set(executionId, run);
-    await this.serial(executionId, run, async () => {
-      await this.record(run, { type: 'execution.started', playbook: ref, workload, consumes: Object.fromEntries(run.consumes) }, 'started');
-      await this.advance(run);
-    });
+    await this.serial(executionId, run, () => this.commit(run, [this.own(run, { type: 'execution.started', playbook: ref, workload, consumes: Object.fromEntries(run.consumes) }, 'started')]));
     return executionId;
   }
 
@@ -117,7 +119,7 @@ export class Supervisor {
     if (!run) throw new NoetlError('E_EXECUTION_NOT_FOUND', `no execution "${executionId}"`);
     await this.serial(executionId, run, async () => {
       if (run.state.status !== 'running') return;
-      await this.record(run, { type: 'execution.cancelled', reason }, 'cancelled');
+      await this.commit(run, [this.own(run, { type: 'execution.cancelled', reason }, 'cancelled')]);
       await this.options.bus.broadcast(SUBJECTS.cancel, { executionId, reason });
     });
     return run.state;
@@ -167,29 +169,54 @@ export class Supervisor {
       throw new NoetlError('E_PRODUCT_NOT_PUBLISHED', `playbook ${playbook.ref} consumes ${missing.join(', ')}, which ${missing.length > 1 ? 'have' : 'has'} no published version yet; build ${missing.length > 1 ? 'them' : 'it'} first`);
     }
     const net = compileNet(playbook);
-    return { playbook, net, state: initialState(net, executionId, workload), contracts, consumes, pools, queue: Promise.resolve() };
+    return { playbook, net, state: initialState(net, executionId, workload), contracts, consumes, pools, queue: Promise.resolve(), inbox: [], seen: new Set() };
   }
 
   private async onDelivery(m: Delivery<ExecutionEvent>): Promise<void> {
     const event = m.data;
+    let run: Running | undefined;
     try {
-      const run = this.running.get(event.executionId) ?? (await this.hydrate(event.executionId));
-      if (!run) {
-        this.options.log.warn('event for an unknown execution dropped', { execution: event.executionId, type: event.type });
-        m.term();
-        return;
-      }
-      await this.serial(event.executionId, run, () => this.applyAndAdvance(run, event));
-      m.ack();
-      if ((event.type === 'step.completed' || event.type === 'step.failed') && this.waitingForPool.size > 0) this.wakeWaiting();
+      run = this.running.get(event.executionId) ?? (await this.hydrate(event.executionId));
     } catch (e) {
-      this.options.log.error('cannot apply event; it will be redelivered', { execution: event.executionId, type: event.type, error: asNoetlError(e).message });
+      this.options.log.error('cannot rebuild the execution of an event; it will be redelivered', { execution: event.executionId, error: asNoetlError(e).message });
       m.nak(1000);
+      return;
     }
+    if (!run) {
+      this.options.log.warn('event for an unknown execution dropped', { execution: event.executionId, type: event.type });
+      m.term();
+      return;
+    }
+    run.inbox.push(m);
+    await this.serial(event.executionId, run, () => this.drain(run));
   }
 
-  /** Rebuilds an execution from its event log. */
-  private async hydrate(executionId: string): Promise<Running | undefined> {
+  /** Applies every event waiting in the inbox, with the decisions they lead to, in one transaction. */
+  private async drain(run: Running): Promise<void> {
+    const batch = run.inbox.splice(0);
+    if (batch.length === 0) return;
+    try {
+      await this.commit(run, batch.map((d) => d.data));
+      for (const d of batch) d.ack();
+    } catch (e) {
+      this.options.log.error('cannot apply events; they will be redelivered', { execution: run.state.executionId, error: asNoetlError(e).message });
+      for (const d of batch) d.nak(1000);
+      return;
+    }
+    if (this.waitingForPool.size > 0 && batch.some((d) => d.data.type === 'step.completed' || d.data.type === 'step.failed')) this.wakeWaiting();
+  }
+
+  /** Rebuilds an execution from its event log (once, however many events ask at the same time). */
+  private hydrate(executionId: string): Promise<Running | undefined> {
+    let pending = this.hydrating.get(executionId);
+    if (!pending) {
+      pending = this.rebuild(executionId).finally(() => this.hydrating.delete(executionId));
+      this.hydrating.set(executionId, pending);
+    }
+    return pending;
+  }
+
+  private async rebuild(executionId: string): Promise<Running | undefined> {
     const row = await this.store.execution(executionId);
     if (!row) return undefined;
     const version = await this.store.playbookVersion(row.playbook_ref, row.playbook_sha);
@@ -200,6 +227,7 @@ export class Supervisor {
     const recorded = started?.type === 'execution.started' ? started.consumes : undefined;
     const run = await this.prepare(playbook, executionId, workload, recorded ?? {});
     run.state = replay(run.net, events, evaluateGuard) ?? run.state;
+    for (const e of events) run.seen.add(e.eventId);
     this.running.set(executionId, run);
     return run;
   }
@@ -212,62 +240,69 @@ export class Supervisor {
     return next;
   }
 
-  private async applyAndAdvance(run: Running, event: ExecutionEvent): Promise<void> {
-    if (!(await this.store.append(event))) return;
-    this.fold(run, event);
-    await this.advance(run);
+  /**
+   * The heart of the supervisor. Folds `incoming` events into the state, then
+   * the engine's decisions, round after round, all in memory; writes every one
+   * of them to the log in ONE transaction; and only then sends the commands and
+   * tells listeners. A step of a chain thus costs one commit, not one per event.
+   * If the write fails the in-memory state is dropped: the next event rebuilds
+   * it from the log, which never saw what failed.
+   */
+  private async commit(run: Running, incoming: readonly ExecutionEvent[]): Promise<void> {
+    const folded: ExecutionEvent[] = [];
+    const fold = (e: ExecutionEvent): void => {
+      if (run.seen.has(e.eventId)) return;
+      run.seen.add(e.eventId);
+      run.state = apply(run.net, run.state, e, evaluateGuard);
+      folded.push(e);
+    };
+    incoming.forEach(fold);
+    const sends = this.decideRounds(run, fold);
+    let written: ExecutionEvent[];
+    try {
+      written = await this.store.append(folded);
+    } catch (e) {
+      this.running.delete(run.state.executionId);
+      throw e;
+    }
+    // Sent even when already in the log: after a crash between the two the command
+    // may be missing, and the message id makes a second publish a no-op.
+    await Promise.all(sends.map((d) => this.send(run, d.step, d.attempt, d.notBefore)));
+    for (const e of written) this.emitter.emit('event', e);
   }
 
-  /** Persists an orchestrator event and folds it in; false when it was already in the log. */
-  private async record(run: Running, body: ExecutionEventBody, key: string): Promise<boolean> {
+  /** Folds in the engine's decisions until it has none left (or only what a full pool holds back); returns the dispatches. */
+  private decideRounds(run: Running, fold: (e: ExecutionEvent) => void): Extract<Decision, { type: 'dispatch' }>[] {
+    const limits = { maxInFlight: this.options.maxInFlightPerExecution ?? 64 };
+    const sends: Extract<Decision, { type: 'dispatch' }>[] = [];
+    for (;;) {
+      const room = this.poolRoom();
+      let changed = false;
+      for (const d of decide(run.net, run.state, limits)) {
+        if (d.type === 'dispatch') {
+          const pool = run.pools.get(d.step)!;
+          const left = room.get(pool) ?? Number.POSITIVE_INFINITY;
+          if (left <= 0) {
+            this.waitingForPool.add(run.state.executionId);
+            continue;
+          }
+          room.set(pool, left - 1);
+          sends.push(d);
+        }
+        const { body, key } = decisionEvent(run.state.executionId, d);
+        fold(this.own(run, body, key));
+        changed = true;
+      }
+      if (!changed) return sends;
+    }
+  }
+
+  /** An event the orchestrator writes itself; its key makes it unique within the execution. */
+  private own(run: Running, body: ExecutionEventBody, key: string): ExecutionEvent {
     const executionId = run.state.executionId;
     const at = new Date().toISOString();
     const lineage = executionLineage(run, body, at);
-    const event: ExecutionEvent = { ...body, eventId: `${executionId}:${key}`, executionId, at, ...(lineage ? { lineage } : {}) };
-    if (!(await this.store.append(event))) return false;
-    this.fold(run, event);
-    return true;
-  }
-
-  private fold(run: Running, event: ExecutionEvent): void {
-    run.state = apply(run.net, run.state, event, evaluateGuard);
-    this.emitter.emit('event', event);
-  }
-
-  /** Carries out decisions until the engine has nothing more to decide (or only what a full pool holds back). */
-  private async advance(run: Running): Promise<void> {
-    const limits = { maxInFlight: this.options.maxInFlightPerExecution ?? 64 };
-    for (;;) {
-      const decisions = decide(run.net, run.state, limits);
-      let changed = false;
-      for (const d of decisions) changed = (await this.carryOut(run, d)) || changed;
-      if (!changed) return;
-    }
-  }
-
-  private async carryOut(run: Running, d: Decision): Promise<boolean> {
-    switch (d.type) {
-      case 'skip':
-        return this.record(run, { type: 'step.skipped', step: d.step }, `skipped:${d.step}`);
-      case 'complete':
-        return this.record(run, { type: 'execution.completed' }, 'completed');
-      case 'fail':
-        return this.record(run, { type: 'execution.failed', error: d.error }, 'failed');
-      case 'dispatch': {
-        const pool = run.pools.get(d.step)!;
-        if (!this.poolHasRoom(pool)) {
-          this.waitingForPool.add(run.state.executionId);
-          return false;
-        }
-        const commandId = commandIdOf(run.state.executionId, d.step, d.attempt);
-        const notBefore = d.notBefore ? { notBefore: d.notBefore } : {};
-        const recorded = await this.record(run, { type: 'step.dispatched', step: d.step, attempt: d.attempt, commandId, ...notBefore }, `dispatched:${d.step}:${d.attempt}`);
-        // Sent even when already recorded: after a crash between the two the command
-        // may be missing, and the message id makes a second publish a no-op.
-        await this.send(run, d.step, d.attempt, d.notBefore);
-        return recorded;
-      }
-    }
+    return { ...body, eventId: `${executionId}:${key}`, executionId, at, ...(lineage ? { lineage } : {}) };
   }
 
   private async send(run: Running, step: string, attempt: number, notBefore: string | undefined): Promise<void> {
@@ -275,14 +310,18 @@ export class Supervisor {
     await this.options.bus.publish(SUBJECTS.commands(run.pools.get(step)!), command, { msgId: command.commandId });
   }
 
-  private poolHasRoom(pool: string): boolean {
-    const cap = this.pools.find((p) => p.name === pool)?.maxInFlight ?? Number.POSITIVE_INFINITY;
-    let used = 0;
+  /** Steps each pool can still take: its limit less the steps dispatched or running there. */
+  private poolRoom(): Map<string, number> {
+    const room = new Map(this.pools.map((p) => [p.name, p.maxInFlight]));
     for (const r of this.running.values()) {
       if (r.state.status !== 'running') continue;
-      for (const [step, st] of Object.entries(r.state.steps)) if ((st.status === 'dispatched' || st.status === 'running') && r.pools.get(step) === pool) used++;
+      for (const [step, st] of Object.entries(r.state.steps)) {
+        if (st.status !== 'dispatched' && st.status !== 'running') continue;
+        const pool = r.pools.get(step)!;
+        room.set(pool, (room.get(pool) ?? 0) - 1);
+      }
     }
-    return used < cap;
+    return room;
   }
 
   private wakeWaiting(): void {
@@ -290,7 +329,7 @@ export class Supervisor {
     this.waitingForPool.clear();
     for (const id of ids) {
       const run = this.running.get(id);
-      if (run) void this.serial(id, run, () => this.advance(run));
+      if (run) void this.serial(id, run, () => this.commit(run, []));
     }
   }
 
@@ -316,6 +355,22 @@ export class Supervisor {
 
 function commandIdOf(executionId: string, step: string, attempt: number): string {
   return `${executionId}:${step}:${attempt}`;
+}
+
+/** The event that records a decision; its key makes recording it twice a no-op. */
+function decisionEvent(executionId: string, d: Decision): { body: ExecutionEventBody; key: string } {
+  switch (d.type) {
+    case 'skip':
+      return { body: { type: 'step.skipped', step: d.step }, key: `skipped:${d.step}` };
+    case 'complete':
+      return { body: { type: 'execution.completed' }, key: 'completed' };
+    case 'fail':
+      return { body: { type: 'execution.failed', error: d.error }, key: 'failed' };
+    case 'dispatch': {
+      const commandId = commandIdOf(executionId, d.step, d.attempt);
+      return { body: { type: 'step.dispatched', step: d.step, attempt: d.attempt, commandId, ...(d.notBefore ? { notBefore: d.notBefore } : {}) }, key: `dispatched:${d.step}:${d.attempt}` };
+    }
+  }
 }
 
 /** The OpenLineage event of an execution's start and end; other orchestrator events have none. */

@@ -1,0 +1,155 @@
+/**
+ * Orchestration overhead: a 1,000-step chain and a 1,000-way fan-out with a
+ * join of noop steps, on the in-process bus and on JetStream, beside a raw
+ * JetStream publish → pull → ack round trip measured in the same run.
+ * Targets (issue 3): per-step overhead ≤ 2× the raw round trip; ≥ 1,000 noop
+ * steps/s through the fan-out over JetStream. The database is PostgreSQL when
+ * NOETL_BENCH_DATABASE_URL (default: the local server) answers, else embedded.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { AckPolicy, jetstream, jetstreamManager } from '@nats-io/jetstream';
+import { connect } from '@nats-io/transport-node';
+import pg from 'pg';
+import { loadConfig, type Config } from '../platform/index.ts';
+import { openRuntime } from '../cli/runtime.ts';
+import { report } from './report.ts';
+
+const ADMIN = process.env.NOETL_BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+
+function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const s = net.createServer().listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as net.AddressInfo;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+async function startNats(dir: string): Promise<{ url: string; stop: () => void }> {
+  const port = await freePort();
+  const child = spawn('/usr/sbin/nats-server', ['-js', '-a', '127.0.0.1', '-p', String(port), '-sd', path.join(dir, 'nats')], { stdio: 'ignore' });
+  for (let i = 0; i < 100; i++) {
+    const open = await new Promise<boolean>((r) => net.connect(port, '127.0.0.1').once('connect', function (this: net.Socket) { this.destroy(); r(true); }).once('error', () => r(false)));
+    if (open) break;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return { url: `nats://127.0.0.1:${port}`, stop: () => child.kill() };
+}
+
+async function freshDatabase(): Promise<{ url: string | undefined; drop: () => Promise<void> }> {
+  const name = `noetl_bench_${Date.now()}`;
+  try {
+    const c = new pg.Client({ connectionString: ADMIN });
+    await c.connect();
+    await c.query(`CREATE DATABASE ${name}`);
+    await c.end();
+  } catch {
+    return { url: undefined, drop: () => Promise.resolve() };
+  }
+  const u = new URL(ADMIN);
+  u.pathname = `/${name}`;
+  return {
+    url: u.toString(),
+    async drop() {
+      const c = new pg.Client({ connectionString: ADMIN });
+      await c.connect();
+      await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      await c.end();
+    },
+  };
+}
+
+function writeDomain(root: string, steps: number): void {
+  const dir = path.join(root, 'domains', 'bench');
+  fs.mkdirSync(path.join(dir, 'playbooks'), { recursive: true });
+  fs.writeFileSync(path.join(dir, 'domain.yaml'), 'owners: [bench@example.com]\n');
+  const chain = Array.from({ length: steps }, (_, i) => `  - { step: s${i}, tool: { kind: noop }${i + 1 < steps ? `, next: [{ step: s${i + 1} }]` : ''} }`);
+  fs.writeFileSync(path.join(dir, 'playbooks', 'chain.yaml'), `apiVersion: noetl.io/v2\nkind: Playbook\nmetadata: { name: chain }\nworkflow:\n${chain.join('\n')}\n`);
+  const branches = Array.from({ length: steps }, (_, i) => `  - { step: b${i}, tool: { kind: noop }, next: [{ step: join }] }`);
+  const arcs = Array.from({ length: steps }, (_, i) => `{ step: b${i} }`).join(', ');
+  fs.writeFileSync(
+    path.join(dir, 'playbooks', 'fan_out.yaml'),
+    `apiVersion: noetl.io/v2\nkind: Playbook\nmetadata: { name: fan_out }\nworkflow:\n  - { step: begin, tool: { kind: noop }, next: [${arcs}] }\n${branches.join('\n')}\n  - { step: join, tool: { kind: noop } }\n`,
+  );
+}
+
+async function spawnWorker(config: Config, root: string): Promise<ChildProcess> {
+  const env = { ...process.env, NOETL_NATS_URL: config.natsUrl, NOETL_POOLS: 'default:cpu@1000', NOETL_HOME: config.home, NOETL_DOMAINS_DIR: config.domainsDir, NOETL_LOG_LEVEL: 'error' };
+  const child = spawn(process.execPath, [path.resolve(import.meta.dirname, '../bin/noetl.mjs'), 'worker', '--concurrency', '32'], { cwd: root, env, stdio: ['ignore', 'pipe', 'inherit'] });
+  await new Promise<void>((resolve, reject) => {
+    child.stdout.on('data', (d: Buffer) => d.toString().includes('serving pool') && resolve());
+    child.once('exit', (code) => reject(new Error(`bench worker exited with ${code}`)));
+  });
+  return child;
+}
+
+async function rawRoundTrip(url: string, n: number): Promise<number> {
+  const nc = await connect({ servers: url });
+  const jsm = await jetstreamManager(nc);
+  await jsm.streams.add({ name: 'BENCH_RAW', subjects: ['bench.raw'] });
+  await jsm.consumers.add('BENCH_RAW', { durable_name: 'raw', ack_policy: AckPolicy.Explicit });
+  const js = jetstream(nc);
+  const consumer = await js.consumers.get('BENCH_RAW', 'raw');
+  const once = async (): Promise<void> => {
+    await js.publish('bench.raw', 'x');
+    const m = await consumer.next({ expires: 5000 });
+    await m!.ackAck();
+  };
+  for (let i = 0; i < 50; i++) await once();
+  const t0 = performance.now();
+  for (let i = 0; i < n; i++) await once();
+  const ms = (performance.now() - t0) / n;
+  await nc.close();
+  return ms;
+}
+
+export async function orchestrationBench(steps: number): Promise<void> {
+  const root = fs.mkdtempSync(path.join(os.tmpdir(), 'noetl-bench-'));
+  writeDomain(root, steps);
+  const nats = await startNats(root);
+  const rows = [];
+  let dbKind = 'embedded PGlite';
+  try {
+    const rtt = await rawRoundTrip(nats.url, 1000);
+    rows.push({ case: 'raw JetStream publish → pull → ack (baseline)', bus: 'JetStream', 'ms/step': rtt, 'steps/s': 1000 / rtt, 'x baseline': 1 });
+    for (const bus of ['in-process', 'JetStream'] as const) {
+      const db = await freshDatabase();
+      if (db.url) dbKind = 'PostgreSQL';
+      const config = loadConfig({
+        NOETL_HOME: path.join(root, `home-${bus}`),
+        NOETL_DOMAINS_DIR: path.join(root, 'domains'),
+        NOETL_DATABASE_URL: db.url,
+        NOETL_NATS_URL: bus === 'JetStream' ? nats.url : undefined,
+        NOETL_WORKER_CONCURRENCY: '32',
+        NOETL_MAX_IN_FLIGHT: '1000',
+        NOETL_POOLS: 'default:cpu@1000',
+        NOETL_LOG_LEVEL: 'error',
+      });
+      // Over JetStream the workers run as a separate process, as deployed; in-process, all in one.
+      const rt = await openRuntime(config, { workers: bus === 'in-process' });
+      const worker = bus === 'JetStream' ? await spawnWorker(config, root) : undefined;
+      try {
+        for (const [name, total] of [['chain', steps], ['fan_out', steps + 2]] as const) {
+          const t0 = performance.now();
+          const id = await rt.supervisor.startExecution(`bench/${name}`);
+          const state = await rt.supervisor.waitFor(id);
+          const ms = performance.now() - t0;
+          if (state.status !== 'completed') throw new Error(`bench/${name} ${state.status}: ${state.error?.message}`);
+          rows.push({ case: `${total.toLocaleString('en-US')}-step ${name === 'chain' ? 'chain' : 'fan-out + join'}`, bus, 'ms/step': ms / total, 'steps/s': (total * 1000) / ms, 'x baseline': ms / total / rtt });
+        }
+      } finally {
+        worker?.kill();
+        await rt.close();
+        await db.drop();
+      }
+    }
+  } finally {
+    nats.stop();
+    fs.rmSync(root, { recursive: true, force: true });
+  }
+  report('orchestration', `noop steps end to end (event log on ${dbKind}); baseline is one raw JetStream round trip`, rows, { steps, targets: { perStepOverhead: '<= 2x raw round trip', fanOutJetStream: '>= 1000 steps/s' } });
+}

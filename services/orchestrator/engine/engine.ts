@@ -131,27 +131,45 @@ export function decide(net: Net, state: ExecutionState, limits: Limits = NO_LIMI
   if (state.status !== 'running') return [];
   // After a failure nothing new starts, retries included; the execution fails once the running steps settle.
   if (state.error) return running(state) ? [] : [{ type: 'fail', error: state.error }];
+  // Called after every batch of events: one pass, no allocations per step (joins can have thousands of inputs).
   const out: Decision[] = [];
-  let room = limits.maxInFlight - Object.values(state.steps).filter(isRunning).length;
+  let busy = 0;
+  let retrying = 0;
   for (const name of net.order) {
-    const t = transition(net, name);
+    const st = state.steps[name]!;
+    if (isRunning(st)) busy++;
+    else if (st.status === 'retrying') retrying++;
+  }
+  let room = limits.maxInFlight - busy;
+  for (const name of net.order) {
     const st = state.steps[name];
-    if (st?.status === 'retrying' && room > 0) {
+    if (st?.status !== 'waiting' && st?.status !== 'retrying') continue;
+    const t = transition(net, name);
+    if (st.status === 'retrying') {
+      if (room <= 0) continue;
       room--;
       const delay = retryDelayMs(t.retry!, st.attempt, `${state.executionId}/${name}`);
       out.push({ type: 'dispatch', step: name, attempt: st.attempt + 1, notBefore: new Date(Date.parse(st.failedAt!) + delay).toISOString() });
       continue;
     }
-    if (st?.status !== 'waiting') continue;
-    const tokens = t.inputs.map((p) => state.marking[p]);
-    if (tokens.some((tok) => tok === undefined)) continue;
-    if (!tokens.includes('live')) out.push({ type: 'skip', step: name });
+    let enabled = true;
+    let live = false;
+    for (const p of t.inputs) {
+      const tok = state.marking[p];
+      if (tok === undefined) {
+        enabled = false;
+        break;
+      }
+      if (tok === 'live') live = true;
+    }
+    if (!enabled) continue;
+    if (!live) out.push({ type: 'skip', step: name });
     else if (room > 0) {
       room--;
       out.push({ type: 'dispatch', step: name, attempt: 1 });
     }
   }
-  if (out.length > 0 || Object.values(state.steps).some((st) => isRunning(st) || st.status === 'retrying')) return out;
+  if (out.length > 0 || busy > 0 || retrying > 0) return out;
   const stuck = net.order.filter((n) => state.steps[n]?.status === 'waiting' && hasAnyToken(net, state, n));
   if (stuck.length > 0) {
     return [{ type: 'fail', error: { code: 'E_INTERNAL', message: `steps ${stuck.join(', ')} wait for tokens that can never come`, retryable: false } }];

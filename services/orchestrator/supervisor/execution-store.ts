@@ -94,24 +94,67 @@ export class ExecutionStore {
    */
   async append(events: readonly ExecutionEvent[]): Promise<ExecutionEvent[]> {
     if (events.length === 0) return [];
-    return this.db.transaction().execute(async (tx) => {
-      const rows = await tx
-        .insertInto('events')
-        .values(events.map((e) => ({ event_id: e.eventId, execution_id: e.executionId, type: e.type, step: 'step' in e ? e.step : null, payload: JSON.stringify(e), at: e.at })))
-        .onConflict((oc) => oc.column('event_id').doNothing())
-        .returning('event_id')
-        .execute();
-      const fresh = new Set(rows.map((r) => r.event_id));
+    const write = async (db: Db | Tx): Promise<ExecutionEvent[]> => {
+      const fresh = new Set(await insertEvents(db, events));
       const inserted = events.filter((e) => fresh.delete(e.eventId));
-      for (const e of inserted) await applyEffects(tx, e);
-      const lineage = inserted.flatMap((e) => (e.lineage ? [e.lineage] : []));
-      if (lineage.length > 0) await recordLineage(tx, lineage);
+      for (const e of inserted) {
+        await applyEffects(db, e);
+        if (e.lineage?.eventType === 'COMPLETE') await recordEdges(db, e.lineage);
+      }
       return inserted;
-    });
+    };
+    // One statement is atomic by itself; a transaction only when effects follow it.
+    return events.some(hasEffects) ? this.db.transaction().execute(write) : write(this.db);
   }
 }
 
-async function applyEffects(tx: Tx, e: ExecutionEvent): Promise<void> {
+/**
+ * Inserts events, and the OpenLineage events they carry, in one statement; returns
+ * the ids that were new. The lineage event is stored once, in lineage_events.
+ */
+async function insertEvents(db: Db | Tx, events: readonly ExecutionEvent[]): Promise<string[]> {
+  const rows = events.map((e) => {
+    const { lineage: _lineage, ...payload } = e;
+    return sql`(${e.eventId}::text, ${e.executionId}::text, ${e.type}::text, ${'step' in e ? e.step : null}::text, ${JSON.stringify(payload)}::jsonb, ${e.at}::timestamptz)`;
+  });
+  const lineage = events.flatMap((e) =>
+    e.lineage ? [sql`(${e.eventId}::text, ${e.lineage.run.runId}::text, ${e.lineage.eventType}::text, ${e.lineage.job.namespace}::text, ${e.lineage.job.name}::text, ${e.lineage.eventTime}::timestamptz, ${JSON.stringify(e.lineage)}::jsonb)`] : [],
+  );
+  const insertLineage =
+    lineage.length === 0
+      ? sql``
+      : sql`, lin AS (
+          INSERT INTO lineage_events (run_id, event_type, job_namespace, job_name, event_time, event)
+          SELECT l.run_id, l.event_type, l.job_namespace, l.job_name, l.event_time, l.event
+          FROM (VALUES ${sql.join(lineage)}) AS l(event_id, run_id, event_type, job_namespace, job_name, event_time, event)
+          WHERE l.event_id IN (SELECT event_id FROM ev))`;
+  const result = await sql<{ event_id: string }>`
+    WITH ev AS (
+      INSERT INTO events (event_id, execution_id, type, step, payload, at)
+      VALUES ${sql.join(rows)}
+      ON CONFLICT (event_id) DO NOTHING
+      RETURNING event_id)${insertLineage}
+    SELECT event_id FROM ev`.execute(db);
+  return result.rows.map((r) => r.event_id);
+}
+
+/** Whether applying the event changes more than the log. */
+function hasEffects(e: ExecutionEvent): boolean {
+  switch (e.type) {
+    case 'step.completed':
+      return e.result.kind === 'table' || e.quality !== undefined || (e.lineage?.inputs.length ?? 0) > 0;
+    case 'step.failed':
+      return e.quality !== undefined;
+    case 'execution.completed':
+    case 'execution.failed':
+    case 'execution.cancelled':
+      return true;
+    default:
+      return false;
+  }
+}
+
+async function applyEffects(tx: Db | Tx, e: ExecutionEvent): Promise<void> {
   switch (e.type) {
     case 'step.completed':
       if (e.result.kind === 'table') await recordArtifact(tx, e.executionId, e.step, e.result, e.quality ? 'published' : 'staged');
@@ -141,7 +184,7 @@ async function applyEffects(tx: Tx, e: ExecutionEvent): Promise<void> {
   }
 }
 
-async function recordArtifact(tx: Tx, executionId: string, step: string, ref: TableRef, state: 'staged' | 'published'): Promise<void> {
+async function recordArtifact(tx: Db | Tx, executionId: string, step: string, ref: TableRef, state: 'staged' | 'published'): Promise<void> {
   await tx
     .insertInto('artifacts')
     .values({ uri: ref.uri, execution_id: executionId, step, format: ref.format, schema: JSON.stringify(ref.schema), rows: ref.rows, bytes: ref.bytes, sha256: ref.sha256, state })
@@ -149,7 +192,7 @@ async function recordArtifact(tx: Tx, executionId: string, step: string, ref: Ta
     .execute();
 }
 
-async function recordMaterialization(tx: Tx, executionId: string, step: string, q: QualityReport, status: 'published' | 'rejected'): Promise<void> {
+async function recordMaterialization(tx: Db | Tx, executionId: string, step: string, q: QualityReport, status: 'published' | 'rejected'): Promise<void> {
   await tx
     .insertInto('materializations')
     .values({ id: q.materializationId, product_id: q.productId, execution_id: executionId, step, contract_version: q.contractVersion, artifact_uri: q.artifact.uri, status, rows: q.artifact.rows })
@@ -166,18 +209,8 @@ async function recordMaterialization(tx: Tx, executionId: string, step: string, 
   }
 }
 
-/** Keeps the run events, and for completed runs adds their input → output edges to the lineage graph. */
-async function recordLineage(tx: Tx, events: readonly RunEvent[]): Promise<void> {
-  await tx
-    .insertInto('lineage_events')
-    .values(events.map((e) => ({ run_id: e.run.runId, event_type: e.eventType, job_namespace: e.job.namespace, job_name: e.job.name, event_time: e.eventTime, event: JSON.stringify(e) })))
-    .execute();
-  for (const e of events) {
-    if (e.eventType === 'COMPLETE') await recordEdges(tx, e);
-  }
-}
-
-async function recordEdges(tx: Tx, e: RunEvent): Promise<void> {
+/** Adds a completed run's input → output edges to the lineage graph. */
+async function recordEdges(tx: Db | Tx, e: RunEvent): Promise<void> {
   for (const edge of edgesOfRun(e.inputs, e.job, e.outputs)) {
     await tx
       .insertInto('lineage_edges')

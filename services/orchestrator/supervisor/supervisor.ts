@@ -276,10 +276,11 @@ export class Supervisor {
     const limits = { maxInFlight: this.options.maxInFlightPerExecution ?? 64 };
     const sends: Extract<Decision, { type: 'dispatch' }>[] = [];
     for (;;) {
-      const room = this.poolRoom();
+      let room: Map<string, number> | undefined;
       let changed = false;
       for (const d of decide(run.net, run.state, limits)) {
         if (d.type === 'dispatch') {
+          room ??= this.poolRoom();
           const pool = run.pools.get(d.step)!;
           const left = room.get(pool) ?? Number.POSITIVE_INFINITY;
           if (left <= 0) {

@@ -24,7 +24,8 @@ export function progressLine(e: ExecutionEvent): string | undefined {
 
 function gateLines(q: QualityReport): string {
   const failedWarnings = q.checks.filter((c) => !c.passed && c.severity === 'warning').length;
-  const passed = q.checks.filter((c) => c.passed).length;
-  const head = `      gate ${q.productId}@${q.contractVersion}: ${q.passed ? 'passed' : 'FAILED'}, ${passed}/${q.checks.length} checks passed${failedWarnings ? `, ${failedWarnings} warnings` : ''}`;
+  const skipped = q.checks.filter((c) => c.skipped !== undefined).length;
+  const passed = q.checks.filter((c) => c.passed && c.skipped === undefined).length;
+  const head = `      gate ${q.productId}@${q.contractVersion}: ${q.passed ? 'passed' : 'FAILED'}, ${passed}/${q.checks.length} checks passed${skipped ? `, ${skipped} skipped` : ''}${failedWarnings ? `, ${failedWarnings} warnings` : ''}`;
   return q.passed ? `${head}; published` : head;
 }

@@ -63,6 +63,13 @@ export function checkConformance(contract: Contract, actual: readonly ActualColu
       problems.push({ column: p.name, severity: 'error', expected: p.physicalType, observed: col.type, message: `column "${p.name}" has physical type ${col.type}, contract says ${p.physicalType}` });
     }
   }
+  if (contract.enforceColumnOrder) {
+    const expected = contract.properties.map((p) => p.name).filter((n) => byName.has(n));
+    const observed = actual.map((c) => c.name).filter((n) => expected.includes(n));
+    if (expected.join(',') !== observed.join(',')) {
+      problems.push({ column: '*', severity: 'error', expected: expected.join(', '), observed: observed.join(', '), message: `columns are not in the contract's order` });
+    }
+  }
   const declared = new Set(contract.properties.map((p) => p.name));
   for (const c of actual) {
     if (!declared.has(c.name)) {

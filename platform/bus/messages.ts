@@ -48,6 +48,8 @@ export interface QualityCheckOutcome {
   observed: number | null;
   expected: string;
   extras: Record<string, unknown>;
+  skipped?: string;
+  samples?: Record<string, unknown>[];
 }
 
 export interface QualityReport {
@@ -87,7 +89,16 @@ export interface StepCommand {
   /** Stop the step after this long. */
   timeoutMs?: number;
   /** The contract the step's output must honour before it is published (the plain contract model). */
-  produces: { productId: string; contract: unknown } | undefined;
+  produces:
+    | {
+        productId: string;
+        contract: unknown;
+        /** Tables the checks read besides the output: relationship targets by table name, compared products by id. */
+        references?: Record<string, TableRef>;
+        /** The product's current published version, for drift checks. */
+        previous?: TableRef;
+      }
+    | undefined;
 }
 
 type EventBody =

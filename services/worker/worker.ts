@@ -153,7 +153,9 @@ export class Worker {
     const conn = await duckdb.connect();
     let outcome;
     try {
-      outcome = await runQualityGate(conn, contract, this.artifacts.resolve(result.uri), result);
+      const refs = Object.fromEntries(Object.entries(produces.references ?? {}).map(([k, ref]) => [k, { file: this.artifacts.resolve(ref.uri), rows: ref.rows }]));
+      const previous = produces.previous ? this.artifacts.resolve(produces.previous.uri) : undefined;
+      outcome = await runQualityGate(conn, contract, { file: this.artifacts.resolve(result.uri), actual: result, refs, previous });
     } finally {
       conn.closeSync();
     }

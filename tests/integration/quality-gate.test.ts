@@ -59,7 +59,7 @@ describe('quality gate on real Parquet', () => {
     const file = store.stagingPath('exec', `s${++n}`, 1);
     await conn.run(`COPY (${query}) TO ${sqlLiteral(file)} (FORMAT PARQUET)`);
     const ref = await describeParquet(conn, store, file);
-    return runQualityGate(conn, contract, file, ref);
+    return runQualityGate(conn, contract, { file, actual: ref, refs: {}, previous: undefined });
   }
 
   const failedIds = (o: Awaited<ReturnType<typeof gate>>): string[] => o.checks.filter((c) => !c.passed).map((c) => c.id);

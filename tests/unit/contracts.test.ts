@@ -85,6 +85,20 @@ describe('contract parsing', () => {
     assert.equal(r.diagnostics[0].line, 3);
   });
 
+  it('refuses rules that name unknown columns, lack a comparison, or carry a broken pattern', () => {
+    const cases: [string, RegExp][] = [
+      [base.replace('      - name: amount\n', '      - name: amount\n        quality: [{ type: custom, engine: noetl, implementation: { check: statistic, statistic: avg, column: nope, mustBe: 1 } }]\n'), /column "nope"/],
+      [base.replace('      - name: amount\n', '      - name: amount\n        quality: [{ type: custom, engine: noetl, implementation: { check: drift } }]\n'), /exactly one of/],
+      [base.replace('        logicalTypeOptions: { minimum: 0, maximum: 1000 }', '        logicalTypeOptions: { minimum: 0, maximum: 1000 }\n      - { name: code, logicalType: string, logicalTypeOptions: { pattern: "([a-z" } }'), /not a valid regular expression/],
+      [base.replace('        mustBeBetween: [1, 100]', '        mustBeBetween: [1, 100]\n      - { type: sql, query: "SELECT 1", mustBe: 1 }'), /\$\{table\}/],
+    ];
+    for (const [text, message] of cases) {
+      const r = parseContract(text, 'x.odcs.yaml');
+      assert.equal(r.contract, undefined, String(message));
+      assert.ok(r.diagnostics.some((d) => message.test(d.message)), `${String(message)}: ${JSON.stringify(r.diagnostics)}`);
+    }
+  });
+
   it('refuses a rule with no comparison operator', () => {
     const r = parseContract(base.replace('        mustBeBetween: [1, 100]\n', ''), 'x.odcs.yaml');
     assert.ok(r.diagnostics.length > 0);
@@ -116,7 +130,7 @@ describe('check compiler', () => {
 
   it('judges metric values against each comparison', () => {
     const plan = compileChecks(contract());
-    const metric = (id: string): string => plan.checks.find((c) => c.id === id)!.metric;
+    const metric = (id: string): string => plan.checks.find((c) => c.id === id)!.metric!;
     const row: Record<string, unknown> = {
       row_count: 150n,
       [metric('order_id.required')]: 0n,

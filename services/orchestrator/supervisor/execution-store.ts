@@ -6,7 +6,7 @@
  */
 import { sql, type Transaction } from 'kysely';
 import { NoetlError } from '../../../common/errors.ts';
-import type { Contract } from '../../../contracts/index.ts';
+import { relationshipTable, type Contract } from '../../../contracts/index.ts';
 import { edgesOfRun, type RunEvent } from '../../../lineage/index.ts';
 import type { Db, Schema } from '../../../platform/index.ts';
 import type { ExecutionEvent, QualityReport, TableRef } from '../../../platform/bus/messages.ts';
@@ -54,6 +54,33 @@ export class ExecutionStore {
       .where('p.id', 'in', ids)
       .execute();
     return new Map(rows.map((r) => [r.id, r.body as Contract]));
+  }
+
+  /**
+   * What a product's checks read besides its output: the published tables its
+   * relationships point at (by table name), the products its rules compare with
+   * (by id), and its own current version (for drift).
+   */
+  async gateReferences(contract: Contract): Promise<{ references: Record<string, TableRef>; previous: TableRef | undefined }> {
+    const tables = [...new Set(contract.properties.flatMap((p) => p.relationships.map((r) => relationshipTable(r.to))))];
+    const compared = [...contract.properties.flatMap((p) => p.quality), ...contract.quality].flatMap((q) => (q.rule.kind === 'rowCountComparison' ? [q.rule.product] : []));
+    const byTable = new Map<string, string>();
+    if (tables.length > 0) {
+      const rows = await this.db
+        .selectFrom('products as p')
+        .innerJoin('contract_versions as c', (j) => j.onRef('c.product_id', '=', 'p.id').onRef('c.version', '=', 'p.contract_version'))
+        .select(['p.id', 'c.body'])
+        .execute();
+      for (const r of rows) {
+        const name = (r.body as Contract).objectName;
+        if (tables.includes(name)) byTable.set(name, r.id);
+      }
+    }
+    const refs = await this.publishedRefs([...byTable.values(), ...compared, contract.productId]);
+    const references: Record<string, TableRef> = {};
+    for (const [table, id] of byTable) if (refs.has(id)) references[table] = refs.get(id)!;
+    for (const id of compared) if (refs.has(id)) references[id] = refs.get(id)!;
+    return { references, previous: refs.get(contract.productId) };
   }
 
   /** The published table of each product that has one. */

@@ -38,6 +38,8 @@ interface Running {
   net: Net;
   state: ExecutionState;
   contracts: Map<string, Contract>;
+  /** What each produced product's gate reads besides the output, fixed when the execution starts. */
+  gateRefs: Map<string, { references: Record<string, TableRef>; previous: TableRef | undefined }>;
   consumes: Map<string, TableRef>;
   pools: Map<string, string>;
   /** Serialises event handling for this execution. */
@@ -163,13 +165,14 @@ export class Supervisor {
     const produced = playbook.steps.flatMap((s) => (s.produces ? [s.produces] : []));
     const consumed = [...new Set(playbook.steps.flatMap((s) => s.consumes))];
     const contracts = await this.store.contracts(produced);
+    const gateRefs = new Map(await Promise.all([...contracts].map(async ([id, c]) => [id, await this.store.gateReferences(c)] as const)));
     const consumes = recorded ? new Map(Object.entries(recorded)) : await this.store.publishedRefs(consumed);
     const missing = consumed.filter((c) => !consumes.has(c));
     if (missing.length > 0) {
       throw new NoetlError('E_PRODUCT_NOT_PUBLISHED', `playbook ${playbook.ref} consumes ${missing.join(', ')}, which ${missing.length > 1 ? 'have' : 'has'} no published version yet; build ${missing.length > 1 ? 'them' : 'it'} first`);
     }
     const net = compileNet(playbook);
-    return { playbook, net, state: initialState(net, executionId, workload), contracts, consumes, pools, queue: Promise.resolve(), inbox: [], seen: new Set() };
+    return { playbook, net, state: initialState(net, executionId, workload), contracts, gateRefs, consumes, pools, queue: Promise.resolve(), inbox: [], seen: new Set() };
   }
 
   private async onDelivery(m: Delivery<ExecutionEvent>): Promise<void> {
@@ -349,7 +352,7 @@ export class Supervisor {
       upstream: run.net.transitions.get(stepName)!.from.map((s) => ({ step: s, produces: run.playbook.steps.find((x) => x.name === s)?.produces })),
       ...(notBefore ? { notBefore } : {}),
       ...(step.timeoutMs !== undefined ? { timeoutMs: step.timeoutMs } : {}),
-      produces: step.produces ? { productId: step.produces, contract: run.contracts.get(step.produces) } : undefined,
+      produces: step.produces ? { productId: step.produces, contract: run.contracts.get(step.produces), ...run.gateRefs.get(step.produces) } : undefined,
     };
   }
 }

@@ -1,36 +1,72 @@
 /**
  * The quality gate: before a product output is published, its schema is
- * checked against the contract and every check the contract implies runs in
- * one fused DuckDB query over the staged Parquet file. The gate passes when no
- * error-severity check or conformance problem fails; warnings are reported and
- * do not block.
+ * checked against the contract, every column metric runs in one fused DuckDB
+ * query over the staged Parquet file, and the few checks that need another
+ * table (relationships, drift, custom SQL) run as queries of their own. The gate
+ * passes when no error-severity check or conformance problem fails; warnings
+ * are reported and do not block. Failed checks come with at most five sample
+ * rows, key columns only, PII never.
  */
 import type { DuckDBConnection } from '@duckdb/node-api';
-import { checkConformance, compileChecks, evaluateChecks, fusedQuery, sqlLiteral, type Contract } from '../../../contracts/index.ts';
+import { bindSources, checkConformance, compileChecks, evaluateChecks, fusedQuery, sampleQuery, sqlLiteral, type Contract, type Sources } from '../../../contracts/index.ts';
 import type { QualityCheckOutcome, QualityReport, TableRef } from '../../../platform/bus/messages.ts';
 
 export type GateOutcome = Pick<QualityReport, 'passed' | 'checks' | 'conformance'>;
 
-export async function runQualityGate(conn: DuckDBConnection, contract: Contract, file: string, actual: TableRef): Promise<GateOutcome> {
-  const conformance = checkConformance(contract, actual.schema);
+export interface GateInputs {
+  /** The staged output file. */
+  file: string;
+  actual: TableRef;
+  /** Readable sources for references (relationship tables by name, products by id). */
+  refs: Record<string, { file: string; rows: number }>;
+  /** The product's previously published version, if any. */
+  previous: string | undefined;
+  now?: Date;
+}
+
+const read = (file: string): string => `read_parquet(${sqlLiteral(file)})`;
+
+export async function runQualityGate(conn: DuckDBConnection, contract: Contract, inputs: GateInputs): Promise<GateOutcome> {
+  const conformance = checkConformance(contract, inputs.actual.schema);
   const missing = new Set(conformance.filter((p) => p.observed === 'missing').map((p) => p.column));
   // Checks on a missing column cannot run; conformance already reports the column.
   const present: Contract = { ...contract, properties: contract.properties.filter((p) => !missing.has(p.name)) };
   const plan = compileChecks(present);
-  const reader = await conn.runAndReadAll(fusedQuery(plan, `read_parquet(${sqlLiteral(file)})`));
-  const row = reader.getRowObjects()[0] ?? {};
-  const checks: QualityCheckOutcome[] = evaluateChecks(plan, row);
+  const sources: Sources = {
+    table: read(inputs.file),
+    refs: Object.fromEntries(Object.entries(inputs.refs).map(([k, v]) => [k, read(v.file)])),
+    previous: inputs.previous === undefined ? undefined : read(inputs.previous),
+  };
+  const values: Record<string, unknown> = (await conn.runAndReadAll(fusedQuery(plan, sources.table))).getRowObjects()[0] ?? {};
+  const skipped: Record<string, string> = {};
+  for (const c of plan.checks) {
+    if (c.query === undefined) continue;
+    const sql = bindSources(c.query, sources, c.column);
+    if (sql === undefined) {
+      skipped[c.id] = c.query.includes('${previous}') ? 'no previous version to compare with' : 'a table it reads is not published';
+      continue;
+    }
+    values[c.id] = (await conn.runAndReadAll(sql)).getRows()[0]?.[0] ?? null;
+  }
+  const refRows = Object.fromEntries(Object.entries(inputs.refs).map(([k, v]) => [k, v.rows]));
+  const checks: QualityCheckOutcome[] = evaluateChecks(plan, values, { now: inputs.now ?? new Date(), refRows, skipped });
+  for (const r of checks) {
+    if (r.passed) continue;
+    const q = sampleQuery(plan, plan.checks.find((c) => c.id === r.id)!);
+    const sql = q === undefined ? undefined : bindSources(q, sources, r.column);
+    if (sql !== undefined) r.samples = (await conn.runAndReadAll(sql)).getRowObjectsJson();
+  }
   const passed = !checks.some((c) => !c.passed && c.severity === 'error') && !conformance.some((p) => p.severity === 'error');
   return { passed, checks, conformance };
 }
 
-/** One line per error-level failure: product, check, column, expected and observed. */
+/** One line per error-level failure: product, check, column, expected and observed, and sample keys. */
 export function describeGateFailure(productId: string, outcome: GateOutcome): string {
   const lines = [
     ...outcome.conformance.filter((p) => p.severity === 'error').map((p) => `${productId}: schema: ${p.message} (expected ${p.expected}, observed ${p.observed})`),
     ...outcome.checks
       .filter((c) => !c.passed && c.severity === 'error')
-      .map((c) => `${productId}: check ${c.id}${c.column ? ` on column "${c.column}"` : ''}: ${c.title}: expected ${c.expected}, observed ${c.observed ?? 'nothing'}${extrasText(c.extras)}`),
+      .map((c) => `${productId}: check ${c.id}${c.column ? ` on column "${c.column}"` : ''}: ${c.title}: expected ${c.expected}, observed ${c.observed ?? 'nothing'}${extrasText(c.extras)}${samplesText(c.samples)}`),
   ];
   return `quality gate failed for ${productId}; output kept staged, current version unchanged:\n  ${lines.join('\n  ')}`;
 }
@@ -38,4 +74,8 @@ export function describeGateFailure(productId: string, outcome: GateOutcome): st
 function extrasText(extras: Record<string, unknown>): string {
   const parts = Object.entries(extras).map(([k, v]) => `${k} ${String(v)}`);
   return parts.length > 0 ? ` (${parts.join(', ')})` : '';
+}
+
+function samplesText(samples: Record<string, unknown>[] | undefined): string {
+  return samples && samples.length > 0 ? `; e.g. ${samples.map((s) => JSON.stringify(s)).join(' ')}` : '';
 }

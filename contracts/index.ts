@@ -4,3 +4,5 @@ export { productIdOf, isPii, sampleKeyColumns } from './model.ts';
 export { parseContract, type ContractParseResult } from './parse-contract.ts';
 export * from './checks/index.ts';
 export { checkConformance, logicalTypeOf, type ActualColumn, type ConformanceProblem } from './conformance.ts';
+export { diffContracts, versionFindings, type ContractChange, type ChangeSeverity } from './diff/classify.ts';
+export { compareSemver, parseSemver, nextMajor } from './diff/semver.ts';

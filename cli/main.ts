@@ -8,6 +8,7 @@ import { asNoetlError } from '../common/errors.ts';
 import { loadConfig, type Config } from '../platform/index.ts';
 import { buildPlaybook } from './commands/build.ts';
 import { checkCommand } from './commands/check.ts';
+import type { CheckFormat } from './contracts/report-formats.ts';
 import { devCommand } from './commands/dev.ts';
 import { cancelCommand, logsCommand, runRemote, statusCommand } from './commands/remote.ts';
 import { serverCommand, workerCommand } from './commands/processes.ts';
@@ -42,9 +43,10 @@ async function main(argv: string[]): Promise<number> {
     .command('check')
     .description('validate every contract, playbook and domain file; print file:line:col: code: message per problem')
     .option('--domains <dir>', 'domains folder', config.domainsDir)
-    .addOption(new Option('--format <format>', 'output format').choices(['text', 'json']).default('text'))
-    .action((opts: { domains: string; format: 'text' | 'json' }) => {
-      exitCode = checkCommand(opts.domains, opts.format, print);
+    .option('--base <git-ref>', 'also classify every contract changed since this git revision (breaking changes, versions, impact)')
+    .addOption(new Option('--format <format>', 'output format').choices(['text', 'github', 'markdown', 'json']).default('text'))
+    .action((opts: { domains: string; format: CheckFormat; base?: string }) => {
+      exitCode = checkCommand(opts.domains, opts, print);
     });
 
   program

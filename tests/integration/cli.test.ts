@@ -64,7 +64,7 @@ describe('noetl run and noetl dev', () => {
     assert.equal(r.code, 0, r.stdout + r.stderr);
     assert.match(r.stdout, /^▶ risk\/score_applications$/m);
     assert.match(r.stdout, /^ {2}✓ generate_applications \(20,000 rows/m);
-    assert.match(r.stdout, /gate risk\.application_scores@1\.0\.0: passed, 14\/15 checks passed, 1 skipped; published/);
+    assert.match(r.stdout, /gate risk\.application_scores@2\.0\.0: passed, 14\/15 checks passed, 1 skipped; published/);
     assert.match(r.stdout, /^✔ risk\/score_applications completed in \d+ ms/m);
     // A second process finds risk's product published and builds the consumer.
     const m = await runNoetl(['run', 'marketing/build_campaign_targets', '--set', 'channel=sms'], { cwd: ws.root });

@@ -48,7 +48,7 @@ for (const mode of ['embedded', 'postgres'] as const) {
         ['marketing/build_campaign_targets', 'completed'],
       ]);
       assert.ok(lines.some((l) => /✓ score \(20,000 rows/.test(l)), lines.join('\n'));
-      assert.ok(lines.some((l) => /gate risk\.application_scores@1\.0\.0: passed/.test(l)));
+      assert.ok(lines.some((l) => /gate risk\.application_scores@2\.0\.0: passed/.test(l)));
       assert.equal(lines.at(-1), 'built 4/4 playbooks');
     });
 
@@ -129,7 +129,7 @@ for (const mode of ['embedded', 'postgres'] as const) {
       const err = r.state.error!;
       assert.equal(err.code, 'E_QUALITY_GATE_FAILED');
       assert.match(err.message, /risk\.application_scores: check application_scores\.rowCount\.0: row count: expected between 1000 and 10000000, observed 500/);
-      assert.ok(out.some((l) => /gate risk\.application_scores@1\.0\.0: FAILED/.test(l)) || out.some((l) => /✗ score/.test(l)), out.join('\n'));
+      assert.ok(out.some((l) => /gate risk\.application_scores@2\.0\.0: FAILED/.test(l)) || out.some((l) => /✗ score/.test(l)), out.join('\n'));
       const afterwards = await currentOf(rt, 'risk.application_scores');
       assert.deepEqual(afterwards, before, 'current version unchanged');
       assert.ok(fs.existsSync(new URL(before!.uri)), 'the previous version is still on disk');

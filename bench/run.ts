@@ -6,7 +6,7 @@ import { parseArgs } from 'node:util';
 import { gateFusionBench } from './gate-fusion.ts';
 import { orchestrationBench } from './orchestration.ts';
 
-const { values } = parseArgs({ options: { rows: { type: 'string', default: '2000000' }, runs: { type: 'string', default: '5' }, steps: { type: 'string', default: '1000' }, only: { type: 'string' } } });
+const { values } = parseArgs({ options: { rows: { type: 'string', default: '10000000' }, runs: { type: 'string', default: '3' }, steps: { type: 'string', default: '1000' }, only: { type: 'string' } } });
 const rows = Number(values.rows);
 const runs = Number(values.runs);
 if (!Number.isInteger(rows) || rows < 1 || !Number.isInteger(runs) || runs < 1) {

@@ -139,6 +139,19 @@ for (const mode of ['embedded', 'postgres'] as const) {
       assert.match(rejected.artifact_uri, /\/staging\//);
       const failedChecks = await rt.database.db.selectFrom('quality_results').select(['check_id', 'passed']).where('materialization_id', '=', rejected.id).where('passed', '=', false).execute();
       assert.deepEqual(failedChecks.map((c) => c.check_id), ['application_scores.rowCount.0']);
+      // The history answers per product and per check.
+      const app = await buildApp({ db: rt.database.db, log: rt.log, mode: 'embedded' });
+      try {
+        const h = (await app.inject({ method: 'GET', url: '/api/v1/products/risk.application_scores/history' })).json<{ builds: { status: string; current: boolean; failedChecks: { id: string }[] }[] }>();
+        assert.deepEqual(h.builds.map((b) => [b.status, b.current]), [['rejected', false], ['published', true]]);
+        assert.deepEqual(h.builds[0]!.failedChecks.map((c) => c.id), ['application_scores.rowCount.0']);
+        const c = (await app.inject({ method: 'GET', url: '/api/v1/products/risk.application_scores/checks/application_scores.rowCount.0/history' })).json<{ results: { passed: boolean; observed: number }[] }>();
+        assert.deepEqual(c.results.map((r) => [r.passed, r.observed]), [[false, 500], [true, 20000]]);
+        assert.equal((await app.inject({ method: 'GET', url: '/api/v1/products/risk.application_scores/checks/nope/history' })).statusCode, 404);
+        assert.equal((await app.inject({ method: 'GET', url: '/api/v1/products/nope/history' })).statusCode, 404);
+      } finally {
+        await app.close();
+      }
     });
 
     it('fails a run that consumes a product with no published version, naming it', async () => {

@@ -67,7 +67,8 @@ export async function getProduct(db: Db, id: string) {
     owners: p.owners,
     team: body.team,
     contract: { version: p.contract_version, file: contract.file, versions: versions.map((v) => v.version) },
-    schema: body.properties.map((c) => ({ name: c.name, logicalType: c.logicalType, physicalType: c.physicalType ?? null, required: c.required, unique: c.unique, primaryKey: c.primaryKey, classification: c.classification ?? null })),
+    schema: body.properties.map((c) => ({ name: c.name, description: c.description ?? null, logicalType: c.logicalType, physicalType: c.physicalType ?? null, required: c.required, unique: c.unique, primaryKey: c.primaryKey, classification: c.classification ?? null, relationships: c.relationships.map((r) => r.to) })),
+    sla: (body.raw.slaProperties as unknown[] | undefined) ?? [],
     currentVersion: current,
     lastQuality: quality,
     lineage: await productLineage(db, id),
@@ -141,4 +142,57 @@ export async function getExecution(db: Db, id: string) {
 export async function listExecutions(db: Db, limit = 50) {
   const rows = await db.selectFrom('executions').select(['id', 'playbook_ref', 'status', 'started_at', 'finished_at']).orderBy('started_at', 'desc').limit(limit).execute();
   return rows.map((r) => ({ id: r.id, playbook: r.playbook_ref, status: r.status, startedAt: new Date(r.started_at).toISOString(), finishedAt: r.finished_at ? new Date(r.finished_at).toISOString() : null }));
+}
+
+/** Every build of a product, newest first: published or rejected, with its failed checks. */
+export async function productHistory(db: Db, id: string, limit = 50) {
+  await db.selectFrom('products').select('id').where('id', '=', id).executeTakeFirstOrThrow().catch(() => {
+    throw new NoetlError('E_PRODUCT_NOT_FOUND', `no product "${id}"`);
+  });
+  const current = await db.selectFrom('products').select('current_materialization_id').where('id', '=', id).executeTakeFirst();
+  const rows = await db
+    .selectFrom('materializations')
+    .select(['id', 'execution_id', 'step', 'contract_version', 'status', 'rows', 'created_at'])
+    .where('product_id', '=', id)
+    .orderBy('created_at', 'desc')
+    .orderBy('id', 'desc')
+    .limit(limit)
+    .execute();
+  const failed = rows.length === 0 ? [] : await db.selectFrom('quality_results').select(['materialization_id', 'check_id', 'severity']).where('materialization_id', 'in', rows.map((r) => r.id)).where('passed', '=', false).execute();
+  return {
+    product: id,
+    builds: rows.map((r) => ({
+      materializationId: r.id,
+      executionId: r.execution_id,
+      step: r.step,
+      contractVersion: r.contract_version,
+      status: r.status,
+      current: r.id === current?.current_materialization_id,
+      rows: Number(r.rows),
+      at: new Date(r.created_at).toISOString(),
+      failedChecks: failed.filter((f) => f.materialization_id === r.id).map((f) => ({ id: f.check_id, severity: f.severity })),
+    })),
+  };
+}
+
+/** One check's results over the builds of a product, newest first. */
+export async function checkHistory(db: Db, productId: string, checkId: string, limit = 100) {
+  const rows = await db
+    .selectFrom('quality_results as q')
+    .innerJoin('materializations as m', 'm.id', 'q.materialization_id')
+    .select(['q.materialization_id', 'q.title', 'q.column_name', 'q.severity', 'q.passed', 'q.observed', 'q.expected', 'q.created_at', 'm.status', 'm.contract_version'])
+    .where('q.product_id', '=', productId)
+    .where('q.check_id', '=', checkId)
+    .orderBy('q.created_at', 'desc')
+    .orderBy('q.id', 'desc')
+    .limit(limit)
+    .execute();
+  if (rows.length === 0) throw new NoetlError('E_PRODUCT_NOT_FOUND', `no results of check "${checkId}" for product "${productId}"`);
+  return {
+    product: productId,
+    check: checkId,
+    title: rows[0]!.title,
+    column: rows[0]!.column_name,
+    results: rows.map((r) => ({ materializationId: r.materialization_id, passed: r.passed, observed: r.observed === null ? null : Number(r.observed), expected: r.expected, severity: r.severity, build: r.status, contractVersion: r.contract_version, at: new Date(r.created_at).toISOString() })),
+  };
 }

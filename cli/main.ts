@@ -8,6 +8,7 @@ import { asNoetlError } from '../common/errors.ts';
 import { loadConfig, type Config } from '../platform/index.ts';
 import { buildPlaybook } from './commands/build.ts';
 import { checkCommand } from './commands/check.ts';
+import { contractsDiffCommand, contractsExportCommand, contractsTestCommand } from './commands/contracts.ts';
 import type { CheckFormat } from './contracts/report-formats.ts';
 import { devCommand } from './commands/dev.ts';
 import { cancelCommand, logsCommand, runRemote, statusCommand } from './commands/remote.ts';
@@ -119,6 +120,32 @@ async function main(argv: string[]): Promise<number> {
     .option(...serverOption)
     .action(async (id: string, opts: { follow: boolean; server: string }) => {
       exitCode = await logsCommand(opts.server, id, opts.follow, print);
+    });
+
+  const contracts = program.command('contracts').description('work with data-product contracts');
+  contracts
+    .command('diff')
+    .description('classify the changes between two versions of a contract (each a file or <git-ref>:<path>)')
+    .argument('<base>')
+    .argument('<head>')
+    .addOption(new Option('--format <format>', 'output format').choices(['text', 'json']).default('text'))
+    .action((a: string, b: string, opts: { format: 'text' | 'json' }) => {
+      exitCode = contractsDiffCommand(a, b, opts.format, print);
+    });
+  contracts
+    .command('test')
+    .description("run a product's checks on its current published data")
+    .argument('<product>', 'e.g. risk.application_scores')
+    .action(async (id: string) => {
+      exitCode = await contractsTestCommand(config, id, print);
+    });
+  contracts
+    .command('export')
+    .description('a contract as JSON Schema (of one row) or SQL DDL')
+    .argument('<contract>', 'a product id or a contract file')
+    .addOption(new Option('--format <format>', 'what to write').choices(['jsonschema', 'ddl']).default('jsonschema'))
+    .action((spec: string, opts: { format: 'jsonschema' | 'ddl' }) => {
+      exitCode = contractsExportCommand(config, spec, opts.format, print);
     });
 
   try {

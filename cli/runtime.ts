@@ -49,7 +49,7 @@ export async function openBus(config: Config, name: string, options: { requireNa
 }
 
 /** Opens the database, migrates it and writes the domains folder into the catalog. */
-async function openCatalog(config: Config): Promise<{ database: Database; checked: CheckedDomains }> {
+export async function openCatalog(config: Config): Promise<{ database: Database; checked: CheckedDomains }> {
   const checked = checkDomains(config.domainsDir);
   if (hasErrors(checked.diagnostics)) {
     throw new NoetlError('E_SCHEMA_INVALID', `the domains folder has errors; run \`noetl check\` to see them (${checked.diagnostics.filter((d) => d.severity === 'error').length} errors)`);

@@ -6,3 +6,5 @@ export * from './checks/index.ts';
 export { checkConformance, logicalTypeOf, type ActualColumn, type ConformanceProblem } from './conformance.ts';
 export { diffContracts, versionFindings, type ContractChange, type ChangeSeverity } from './diff/classify.ts';
 export { compareSemver, parseSemver, nextMajor } from './diff/semver.ts';
+export { toJsonSchema } from './export/json-schema.ts';
+export { toDdl } from './export/ddl.ts';

@@ -4,3 +4,4 @@ export { compileNet, type Net } from './engine/net.ts';
 export { apply, decide, initialState, replay, type ExecutionState, type Decision, type Limits } from './engine/engine.ts';
 export { Supervisor, type SupervisorOptions } from './supervisor/supervisor.ts';
 export { DEFAULT_POOLS, routeSteps, type PoolConfig } from './supervisor/pools.ts';
+export { ExecutionStore } from './supervisor/execution-store.ts';

@@ -27,5 +27,6 @@ function gateLines(q: QualityReport): string {
   const skipped = q.checks.filter((c) => c.skipped !== undefined).length;
   const passed = q.checks.filter((c) => c.passed && c.skipped === undefined).length;
   const head = `      gate ${q.productId}@${q.contractVersion}: ${q.passed ? 'passed' : 'FAILED'}, ${passed}/${q.checks.length} checks passed${skipped ? `, ${skipped} skipped` : ''}${failedWarnings ? `, ${failedWarnings} warnings` : ''}`;
-  return q.passed ? `${head}; published` : head;
+  const scope = q.partitions ? ` on partitions ${q.partitions.map((p) => Object.entries(p).map(([k, v]) => `${k}=${String(v)}`).join(',')).join(' ')}` : '';
+  return q.passed ? `${head}${scope}; published` : `${head}${scope}`;
 }

@@ -1,6 +1,6 @@
 /** Data-product contracts: ODCS parsing, the check compiler, schema conformance and change classification. Pure. */
 export type { Contract, ContractProperty, QualityRule, Comparison, LogicalType, CheckSeverity, ContractStatus, Relationship, RuleKind, Freshness } from './model.ts';
-export { productIdOf, isPii, sampleKeyColumns } from './model.ts';
+export { productIdOf, isPii, sampleKeyColumns, partitionColumns } from './model.ts';
 export { parseContract, type ContractParseResult } from './parse-contract.ts';
 export * from './checks/index.ts';
 export { checkConformance, logicalTypeOf, type ActualColumn, type ConformanceProblem } from './conformance.ts';

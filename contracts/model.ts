@@ -52,6 +52,8 @@ export interface ContractProperty {
   unique: boolean;
   primaryKey: boolean;
   primaryKeyPosition: number | undefined;
+  /** A partition column: a run writes whole partitions, and is checked on those alone. */
+  partitioned: boolean;
   classification: string | undefined;
   minimum: number | string | undefined;
   maximum: number | string | undefined;
@@ -108,4 +110,9 @@ export function sampleKeyColumns(c: Contract): string[] {
   const pk = c.properties.filter((p) => p.primaryKey).sort((a, b) => (a.primaryKeyPosition ?? 0) - (b.primaryKeyPosition ?? 0));
   const keys = pk.length > 0 ? pk : c.properties.filter((p) => p.unique);
   return keys.filter((p) => !isPii(p)).map((p) => p.name);
+}
+
+/** The partition columns of a product, in contract order; empty when it is not partitioned. */
+export function partitionColumns(c: Contract): string[] {
+  return c.properties.filter((p) => p.partitioned).map((p) => p.name);
 }

@@ -91,6 +91,7 @@ function toProperty(p: Json, path: (string | number)[]): ContractProperty {
     unique: p.unique === true,
     primaryKey: p.primaryKey === true,
     primaryKeyPosition: p.primaryKeyPosition as number | undefined,
+    partitioned: p.partitioned === true,
     classification: p.classification as string | undefined,
     minimum: num(o.minimum),
     maximum: num(o.maximum),

@@ -130,6 +130,7 @@ function diffProperty(b: ContractProperty, h: ContractProperty, add: Add): void 
   const ph = h.pattern ?? h.format;
   if (ph !== undefined && ph !== pb) add('error', 'pattern-tightened', `${f} now must match ${h.pattern !== undefined ? `pattern ${h.pattern}` : `format ${h.format}`}${pb !== undefined ? ` (was ${pb})` : ''}`, [...h.path, 'logicalTypeOptions']);
   else if (pb !== undefined && ph === undefined) add('info', 'pattern-loosened', `${f} no longer has to match ${pb}`, [...h.path, 'logicalTypeOptions']);
+  if (b.partitioned !== h.partitioned) add('warning', 'partitioning-changed', `${f} ${h.partitioned ? 'became' : 'is no longer'} a partition column`, [...h.path, 'partitioned']);
   const rel = (p: ContractProperty): string => p.relationships.map((r) => r.to).sort().join(',');
   if (rel(b) !== rel(h)) add('warning', 'relationships-changed', `${f} relationships changed: [${rel(b)}] → [${rel(h)}]`, [...h.path, 'relationships']);
   if ((b.description ?? '') !== (h.description ?? '')) add('info', 'description-changed', `${f} description changed`, [...h.path, 'description']);

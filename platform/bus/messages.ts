@@ -60,6 +60,8 @@ export interface QualityReport {
   conformance: { column: string; severity: 'error' | 'warning'; expected: string; observed: string; message: string }[];
   /** Where the output is: published when passed, staged otherwise. */
   artifact: TableRef;
+  /** For a partitioned product: the partitions this run wrote, the only rows the checks read. */
+  partitions?: Record<string, unknown>[];
   materializationId: string;
 }
 

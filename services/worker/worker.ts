@@ -10,14 +10,15 @@ import { randomUUID } from 'node:crypto';
 import os from 'node:os';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { NoetlError, asNoetlError } from '../../common/errors.ts';
-import type { Contract } from '../../contracts/index.ts';
+import { partitionColumns, type Contract } from '../../contracts/index.ts';
 import type { RunEventType } from '../../lineage/index.ts';
-import { SUBJECTS, type Bus, type Delivery, type ErrorInfo, type ExecutionEvent, type ExecutionEventBody, type QualityReport, type StepCommand, type StepResult, type Subscription } from '../../platform/bus/index.ts';
+import { SUBJECTS, type Bus, type Delivery, type ErrorInfo, type ExecutionEvent, type ExecutionEventBody, type QualityReport, type StepCommand, type StepResult, type Subscription, type TableRef } from '../../platform/bus/index.ts';
 import type { Logger } from '../../platform/log/logger.ts';
 import { LocalArtifactStore } from './artifacts/local-store.ts';
+import { mergePartitions, writtenPartitions } from './gate/partitions.ts';
 import { describeGateFailure, runQualityGate } from './gate/quality-gate.ts';
 import { stepLineage } from './step-lineage.ts';
-import { TOOLS } from './tools/index.ts';
+import { describeParquet, TOOLS } from './tools/index.ts';
 
 export interface WorkerOptions {
   bus: Bus;
@@ -150,22 +151,32 @@ export class Worker {
       return { ok: false, error: { code: 'E_SCHEMA_NONCONFORMANT', message: `step "${cmd.step}" produces ${produces.productId} but returned no table`, retryable: false } };
     }
     const materializationId = `${cmd.executionId}.${cmd.step}.${cmd.attempt}`;
+    const partitionCols = partitionColumns(contract);
+    const staged = this.artifacts.resolve(result.uri);
+    const previous = produces.previous ? this.artifacts.resolve(produces.previous.uri) : undefined;
     const conn = await duckdb.connect();
-    let outcome;
     try {
       const refs = Object.fromEntries(Object.entries(produces.references ?? {}).map(([k, ref]) => [k, { file: this.artifacts.resolve(ref.uri), rows: ref.rows }]));
-      const previous = produces.previous ? this.artifacts.resolve(produces.previous.uri) : undefined;
-      outcome = await runQualityGate(conn, contract, { file: this.artifacts.resolve(result.uri), actual: result, refs, previous });
+      // The output holds exactly the partitions this run wrote: the checks read it alone.
+      const outcome = await runQualityGate(conn, contract, { file: staged, actual: result, refs, previous });
+      const partitions = partitionCols.length > 0 ? { partitions: await writtenPartitions(conn, staged, partitionCols) } : {};
+      const report = (artifact: TableRef): QualityReport => ({ productId: produces.productId, contractVersion: contract.version, materializationId, artifact, ...outcome, ...partitions });
+      if (!outcome.passed) {
+        const code = outcome.conformance.some((p) => p.severity === 'error') ? 'E_SCHEMA_NONCONFORMANT' : 'E_QUALITY_GATE_FAILED';
+        return { ok: false, error: { code, message: describeGateFailure(produces.productId, outcome), retryable: false }, quality: report(result) };
+      }
+      if (partitionCols.length > 0 && previous !== undefined) {
+        const target = this.artifacts.publishedPath(produces.productId, materializationId);
+        await mergePartitions(conn, previous, staged, partitionCols, target);
+        const merged = await describeParquet(conn, this.artifacts, target);
+        this.artifacts.discard(result);
+        return { ok: true, result: merged, quality: report(merged) };
+      }
+      const published = await this.artifacts.publish(result, produces.productId, materializationId);
+      return { ok: true, result: published, quality: report(published) };
     } finally {
       conn.closeSync();
     }
-    const report = (artifact: typeof result): QualityReport => ({ productId: produces.productId, contractVersion: contract.version, materializationId, artifact, ...outcome });
-    if (!outcome.passed) {
-      const code = outcome.conformance.some((p) => p.severity === 'error') ? 'E_SCHEMA_NONCONFORMANT' : 'E_QUALITY_GATE_FAILED';
-      return { ok: false, error: { code, message: describeGateFailure(produces.productId, outcome), retryable: false }, quality: report(result) };
-    }
-    const published = await this.artifacts.publish(result, produces.productId, materializationId);
-    return { ok: true, result: published, quality: report(published) };
   }
 
   /** A command delivered too often without an outcome: report it failed so the execution does not wait forever. */

@@ -72,6 +72,7 @@ const CORPUS: [string, string, string[]][] = [
   ['length tightened', edit(['maxLength: 200', 'maxLength: 100']), ['error length-tightened']],
   ['length loosened', edit(['maxLength: 200', 'maxLength: 400']), ['info length-loosened']],
   ['relationships changed', edit(['to: customers.customer_id', 'to: clients.client_id']), ['warning relationships-changed']],
+  ['partitioning changed', edit(['{ name: note, logicalType: string }', '{ name: note, logicalType: string, partitioned: true }']), ['warning partitioning-changed']],
   ['status → deprecated', edit(['status: active', 'status: deprecated']), ['warning status-deprecated']],
   ['description changed', edit(['description: Order total.', 'description: The order total, tax included.']), ['info description-changed']],
   ['optional field added', edit(['      - { name: note, logicalType: string }\n', '      - { name: note, logicalType: string }\n      - { name: channel, logicalType: string }\n']), ['info field-added']],

@@ -70,6 +70,19 @@ export class LocalArtifactStore {
     return { ...ref, uri: this.uriOf(to) };
   }
 
+  /** Where a product's version is published (for writes that are not a rename, e.g. a partition merge). */
+  publishedPath(productId: string, materializationId: string): string {
+    const [domain, product] = productId.split('.') as [string, string];
+    const dir = path.join(this.root, 'published', safe(domain), safe(product));
+    fs.mkdirSync(dir, { recursive: true });
+    return path.join(dir, `${safe(materializationId)}.parquet`);
+  }
+
+  /** Removes a staged file once its content lives elsewhere. */
+  discard(ref: TableRef): void {
+    fs.rmSync(this.resolve(ref.uri), { force: true });
+  }
+
   private assertInside(file: string): void {
     const resolved = path.resolve(file);
     const rel = path.relative(this.root, resolved);

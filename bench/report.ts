@@ -18,7 +18,7 @@ export function report(name: string, description: string, rows: BenchRow[], extr
   const dir = path.resolve(import.meta.dirname, 'results');
   fs.mkdirSync(dir, { recursive: true });
   const file = path.join(dir, `${name}.json`);
-  fs.writeFileSync(file, JSON.stringify({ name, description, at: new Date().toISOString(), rows, ...extra }, null, 2));
+  fs.writeFileSync(file, JSON.stringify({ name, description, at: new Date().toISOString(), context: extra, rows }, null, 2));
   process.stdout.write(`(written to ${path.relative(process.cwd(), file)})\n`);
 }
 

@@ -1,3 +1,4 @@
+import type { CheckResult } from '../../contracts/index.ts';
 import type { RunEvent } from '../../lineage/index.ts';
 
 /**
@@ -39,18 +40,8 @@ export interface TableRef {
 
 export type StepResult = TableRef | { kind: 'value'; value: unknown } | { kind: 'none' };
 
-export interface QualityCheckOutcome {
-  id: string;
-  title: string;
-  column: string | undefined;
-  severity: 'error' | 'warning';
-  passed: boolean;
-  observed: number | null;
-  expected: string;
-  extras: Record<string, unknown>;
-  skipped?: string;
-  samples?: Record<string, unknown>[];
-}
+/** One check's outcome, as the contracts core computes it. */
+export type QualityCheckOutcome = CheckResult;
 
 export interface QualityReport {
   productId: string;

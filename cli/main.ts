@@ -45,9 +45,10 @@ async function main(argv: string[]): Promise<number> {
     .description('validate every contract, playbook and domain file; print file:line:col: code: message per problem')
     .option('--domains <dir>', 'domains folder', config.domainsDir)
     .option('--base <git-ref>', 'also classify every contract changed since this git revision (breaking changes, versions, impact)')
+    .option('--server <url>', 'also take downstream products from this registry\'s lineage graph')
     .addOption(new Option('--format <format>', 'output format').choices(['text', 'github', 'markdown', 'json']).default('text'))
-    .action((opts: { domains: string; format: CheckFormat; base?: string }) => {
-      exitCode = checkCommand(opts.domains, opts, print);
+    .action(async (opts: { domains: string; format: CheckFormat; base?: string; server?: string }) => {
+      exitCode = await checkCommand(opts.domains, opts, print);
     });
 
   program

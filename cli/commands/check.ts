@@ -6,14 +6,23 @@
  * Exit 1 on any error.
  */
 import { hasErrors, sortDiagnostics } from '../../common/diagnostics.ts';
+import { NoetlError } from '../../common/errors.ts';
 import { contractChanges } from '../contracts/changes.ts';
+import { withRegistryLineage } from '../contracts/impact.ts';
 import { formatGithub, formatJson, formatMarkdown, formatText, type CheckFormat, type CheckOutcome } from '../contracts/report-formats.ts';
 import type { Print } from '../progress.ts';
 import { checkDomains } from '../runtime.ts';
 
-export function checkCommand(domainsDir: string, options: { format: CheckFormat; base?: string }, print: Print): number {
+export async function checkCommand(domainsDir: string, options: { format: CheckFormat; base?: string; server?: string }, print: Print): Promise<number> {
   const { snapshot, playbooks, diagnostics } = checkDomains(domainsDir);
   const changes = options.base ? contractChanges(options.base, domainsDir, snapshot) : { reports: [], diagnostics: [] };
+  if (options.server) {
+    for (const r of changes.reports) {
+      if (r.impact) r.impact = await withRegistryLineage(r.impact, r.productId, options.server, snapshot).catch((e: unknown) => {
+        throw new NoetlError('E_REQUEST_INVALID', `cannot read lineage from ${options.server}: ${(e as Error).message}`, { cause: e });
+      });
+    }
+  }
   const all = sortDiagnostics([...diagnostics, ...changes.diagnostics]);
   const errors = all.filter((d) => d.severity === 'error').length + changes.reports.reduce((n, r) => n + r.failures.length, 0);
   const breaking = changes.reports.reduce((n, r) => n + r.changes.filter((c) => c.severity === 'error').length, 0);

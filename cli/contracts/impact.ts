@@ -68,3 +68,20 @@ export function impactOf(productId: string, snapshot: DomainsSnapshot, playbooks
   const domains = [...new Set([...products.map((p) => p.domain), ...readers.map((r) => r.split('/')[0]!)])].sort();
   return { products, playbooks: readers.sort(), domains };
 }
+
+/**
+ * Adds what a registry's lineage graph knows is downstream of the product
+ * (including consumers outside noetl that reported OpenLineage events).
+ */
+export async function withRegistryLineage(impact: Impact, productId: string, server: string, snapshot: DomainsSnapshot): Promise<Impact> {
+  const res = await fetch(new URL(`/api/v1/products/${encodeURIComponent(productId)}`, server));
+  if (!res.ok) return impact;
+  const body = (await res.json()) as { lineage?: { downstream?: string[] } };
+  const known = new Set(impact.products.map((p) => p.id));
+  const extra = (body.lineage?.downstream ?? []).filter((id) => !known.has(id)).map((id) => {
+    const c = snapshot.products.get(id)?.contract;
+    return { id, domain: c?.domain ?? id.split('.')[0]!, owners: c?.owners ?? [], depth: 0 };
+  });
+  const products = [...impact.products, ...extra];
+  return { ...impact, products, domains: [...new Set([...impact.domains, ...extra.map((p) => p.domain)])].sort() };
+}

@@ -7,6 +7,8 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, it } from 'node:test';
+import { createLogger, loadDomains, migrate, openDatabase } from '../../platform/index.ts';
+import { buildApp, syncCatalog } from '../../services/registry/index.ts';
 import { runNoetl } from '../helpers/cli.ts';
 import { SHIPPED_DOMAINS, tempDir } from '../helpers/workspace.ts';
 
@@ -53,6 +55,27 @@ describe('noetl check --base <git-ref>', () => {
     const text = await runNoetl(['check', '--base', 'HEAD'], { cwd: root });
     assert.match(text.stdout, /^ {2}domains\/risk\/products\/application_scores\.odcs\.yaml:5:10: error breaking-without-major: 1 breaking change \(field-removed\) needs a major version: 2\.0\.0 → 3\.0\.0, not 2\.0\.0$/m);
     assert.match(text.stdout, /downstream: marketing\.campaign_targets \(marketing; growth-analytics@example\.com\)/);
+  });
+
+  it('adds downstream products that only the registry\'s lineage graph knows (--server)', async () => {
+    const { root, edit } = repo();
+    edit(RISK, 'classification: pii', 'classification: public');
+    const database = await openDatabase({ kind: 'embedded', dataDir: undefined });
+    await migrate(database);
+    await syncCatalog(database.db, loadDomains(path.join(root, 'domains')));
+    // An edge no playbook declares: say, reported by another producer's OpenLineage events.
+    const at = new Date().toISOString();
+    await database.db.insertInto('lineage_edges').values({ src_namespace: 'noetl://products', src_name: 'risk.application_scores', job_namespace: 'spark://etl', job_name: 'nightly', dst_namespace: 'noetl://products', dst_name: 'observability.service_latency', first_seen: at, last_seen: at }).execute();
+    const app = await buildApp({ db: database.db, log: createLogger({ level: 'error' }), mode: 'embedded' });
+    const url = await app.listen({ host: '127.0.0.1', port: 0 });
+    try {
+      const r = await runNoetl(['check', '--base', 'HEAD', '--server', url, '--format', 'json'], { cwd: root });
+      const risk = (JSON.parse(r.stdout) as Json).reports.find((x) => x.productId === 'risk.application_scores')!;
+      assert.deepEqual(risk.impact!.products.map((p) => p.id).sort(), ['marketing.campaign_targets', 'observability.service_latency']);
+    } finally {
+      await app.close();
+      await database.close();
+    }
   });
 
   it('accepts the same change with a major bump, still listing it as breaking', async () => {

@@ -6,3 +6,4 @@ export type { Schema } from './database/schema.ts';
 export * from './bus/index.ts';
 export { createLogger, redact, type Logger } from './log/logger.ts';
 export { loadDomains, type DomainsSnapshot, type LoadedDomain, type LoadedContract, type LoadedPlaybook } from './domains/load-domains.ts';
+export * from './lineage/index.ts';

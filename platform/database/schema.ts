@@ -119,6 +119,30 @@ export interface LineageEventsTable {
   job_name: string;
   event_time: Timestamp;
   event: Json;
+  event_key: string | null;
+  producer: string | null;
+}
+
+export interface LineageNodesTable {
+  namespace: string;
+  name: string;
+  facets: Json<Record<string, unknown>>;
+  first_seen: Timestamp;
+  last_seen: Timestamp;
+}
+
+export interface LineageColumnEdgesTable {
+  src_namespace: string;
+  src_name: string;
+  src_column: string;
+  job_namespace: string;
+  job_name: string;
+  dst_namespace: string;
+  dst_name: string;
+  dst_column: string;
+  transformation: string;
+  first_seen: Timestamp;
+  last_seen: Timestamp;
 }
 
 export interface LineageEdgesTable {
@@ -145,4 +169,7 @@ export interface Schema {
   quality_results: QualityResultsTable;
   lineage_events: LineageEventsTable;
   lineage_edges: LineageEdgesTable;
+  lineage_datasets: LineageNodesTable;
+  lineage_jobs: LineageNodesTable;
+  lineage_column_edges: LineageColumnEdgesTable;
 }

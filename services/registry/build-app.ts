@@ -11,6 +11,7 @@ import { catalogRoutes } from './routes/catalog-routes.ts';
 import { executionControlRoutes, type ExecutionControl } from './routes/execution-control-routes.ts';
 import { executionRoutes } from './routes/execution-routes.ts';
 import { homePage } from './routes/home-page.ts';
+import { lineageRoutes } from './routes/lineage-routes.ts';
 
 export interface RegistryDeps {
   db: Db;
@@ -24,7 +25,7 @@ export interface RegistryDeps {
 export type { ExecutionControl } from './routes/execution-control-routes.ts';
 
 export async function buildApp(deps: RegistryDeps): Promise<FastifyInstance> {
-  const app = Fastify({ logger: false });
+  const app = Fastify({ logger: false, bodyLimit: 64 * 1024 * 1024 });
   app.setErrorHandler(errorHandler(deps.log));
   app.get('/health', async () => {
     await deps.db.selectFrom('domains').select('name').limit(1).execute();
@@ -34,6 +35,7 @@ export async function buildApp(deps: RegistryDeps): Promise<FastifyInstance> {
   for (const prefix of ['/api/v1', '']) {
     await app.register(catalogRoutes(deps.db), { prefix });
     await app.register(executionRoutes(deps.db), { prefix });
+    await app.register(lineageRoutes(deps.db), { prefix });
     if (deps.executions) await app.register(executionControlRoutes(deps.db, deps.executions), { prefix });
   }
   return app;

@@ -7,7 +7,8 @@
 import { sql, type Transaction } from 'kysely';
 import { NoetlError } from '../../../common/errors.ts';
 import { relationshipTable, type Contract } from '../../../contracts/index.ts';
-import { edgesOfRun, type RunEvent } from '../../../lineage/index.ts';
+import { eventKey, type AnyLineageEvent } from '../../../lineage/index.ts';
+import { addToGraph } from '../../../platform/index.ts';
 import type { Db, Schema } from '../../../platform/index.ts';
 import type { ExecutionEvent, QualityReport, TableRef } from '../../../platform/bus/messages.ts';
 
@@ -124,10 +125,9 @@ export class ExecutionStore {
     const write = async (db: Db | Tx): Promise<ExecutionEvent[]> => {
       const fresh = new Set(await insertEvents(db, events));
       const inserted = events.filter((e) => fresh.delete(e.eventId));
-      for (const e of inserted) {
-        await applyEffects(db, e);
-        if (e.lineage?.eventType === 'COMPLETE') await recordEdges(db, e.lineage);
-      }
+      for (const e of inserted) await applyEffects(db, e);
+      const completed = inserted.flatMap((e) => (e.lineage?.eventType === 'COMPLETE' ? [e.lineage as unknown as AnyLineageEvent] : []));
+      if (completed.length > 0) await addToGraph(db, completed);
       return inserted;
     };
     // One statement is atomic by itself; a transaction only when effects follow it.
@@ -145,16 +145,17 @@ async function insertEvents(db: Db | Tx, events: readonly ExecutionEvent[]): Pro
     return sql`(${e.eventId}::text, ${e.executionId}::text, ${e.type}::text, ${'step' in e ? e.step : null}::text, ${JSON.stringify(payload)}::jsonb, ${e.at}::timestamptz)`;
   });
   const lineage = events.flatMap((e) =>
-    e.lineage ? [sql`(${e.eventId}::text, ${e.lineage.run.runId}::text, ${e.lineage.eventType}::text, ${e.lineage.job.namespace}::text, ${e.lineage.job.name}::text, ${e.lineage.eventTime}::timestamptz, ${JSON.stringify(e.lineage)}::jsonb)`] : [],
+    e.lineage ? [sql`(${e.eventId}::text, ${e.lineage.run.runId}::text, ${e.lineage.eventType}::text, ${e.lineage.job.namespace}::text, ${e.lineage.job.name}::text, ${e.lineage.eventTime}::timestamptz, ${JSON.stringify(e.lineage)}::jsonb, ${eventKey(e.lineage)}::text, ${e.lineage.producer}::text)`] : [],
   );
   const insertLineage =
     lineage.length === 0
       ? sql``
       : sql`, lin AS (
-          INSERT INTO lineage_events (run_id, event_type, job_namespace, job_name, event_time, event)
-          SELECT l.run_id, l.event_type, l.job_namespace, l.job_name, l.event_time, l.event
-          FROM (VALUES ${sql.join(lineage)}) AS l(event_id, run_id, event_type, job_namespace, job_name, event_time, event)
-          WHERE l.event_id IN (SELECT event_id FROM ev))`;
+          INSERT INTO lineage_events (run_id, event_type, job_namespace, job_name, event_time, event, event_key, producer)
+          SELECT l.run_id, l.event_type, l.job_namespace, l.job_name, l.event_time, l.event, l.event_key, l.producer
+          FROM (VALUES ${sql.join(lineage)}) AS l(event_id, run_id, event_type, job_namespace, job_name, event_time, event, event_key, producer)
+          WHERE l.event_id IN (SELECT event_id FROM ev)
+          ON CONFLICT (event_key) DO NOTHING)`;
   const result = await sql<{ event_id: string }>`
     WITH ev AS (
       INSERT INTO events (event_id, execution_id, type, step, payload, at)
@@ -236,13 +237,3 @@ async function recordMaterialization(tx: Db | Tx, executionId: string, step: str
   }
 }
 
-/** Adds a completed run's input → output edges to the lineage graph. */
-async function recordEdges(tx: Db | Tx, e: RunEvent): Promise<void> {
-  for (const edge of edgesOfRun(e.inputs, e.job, e.outputs)) {
-    await tx
-      .insertInto('lineage_edges')
-      .values({ src_namespace: edge.from.namespace, src_name: edge.from.name, job_namespace: edge.job.namespace, job_name: edge.job.name, dst_namespace: edge.to.namespace, dst_name: edge.to.name, first_seen: e.eventTime, last_seen: e.eventTime })
-      .onConflict((oc) => oc.columns(['src_namespace', 'src_name', 'job_namespace', 'job_name', 'dst_namespace', 'dst_name']).doUpdateSet({ last_seen: e.eventTime }))
-      .execute();
-  }
-}

@@ -1,8 +1,8 @@
 /** Read-side queries of the catalog: products with their schema, versions and quality. */
 import { NoetlError } from '../../../common/errors.ts';
 import type { Contract } from '../../../contracts/index.ts';
-import { productDataset, productOf, walk, type LineageEdge } from '../../../lineage/index.ts';
-import type { Db } from '../../../platform/index.ts';
+import { productDataset, productOf } from '../../../lineage/index.ts';
+import { lineage, type Db } from '../../../platform/index.ts';
 
 export interface QualitySummary {
   materializationId: string;
@@ -77,12 +77,9 @@ export async function getProduct(db: Db, id: string) {
 
 /** The products upstream and downstream of a product, from the lineage graph. */
 export async function productLineage(db: Db, id: string, depth = 20): Promise<{ upstream: string[]; downstream: string[]; partial: boolean }> {
-  const rows = await db.selectFrom('lineage_edges').selectAll().execute();
-  const edges: LineageEdge[] = rows.map((r) => ({ from: { namespace: r.src_namespace, name: r.src_name }, job: { namespace: r.job_namespace, name: r.job_name }, to: { namespace: r.dst_namespace, name: r.dst_name } }));
-  const up = walk(edges, productDataset(id), 'upstream', depth);
-  const down = walk(edges, productDataset(id), 'downstream', depth);
-  const products = (w: typeof up): string[] => w.datasets.flatMap((d) => productOf(d) ?? []);
-  return { upstream: products(up), downstream: products(down), partial: up.partial || down.partial };
+  const answer = await lineage(db, productDataset(id), { direction: 'both', depth });
+  const products = (dir: 'upstream' | 'downstream'): string[] => answer.nodes.filter((n) => n.direction === dir).flatMap((n) => productOf(n) ?? []);
+  return { upstream: products('upstream'), downstream: products('downstream'), partial: answer.partial.length > 0 };
 }
 
 async function currentVersion(db: Db, productId: string): Promise<CurrentVersion | null> {

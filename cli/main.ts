@@ -8,6 +8,8 @@ import { asNoetlError } from '../common/errors.ts';
 import { loadConfig, type Config } from '../platform/index.ts';
 import { buildPlaybook } from './commands/build.ts';
 import { checkCommand } from './commands/check.ts';
+import { lineageCommand } from './commands/lineage.ts';
+import type { LineageFormat } from './lineage/render.ts';
 import { contractsDiffCommand, contractsExportCommand, contractsTestCommand } from './commands/contracts.ts';
 import type { CheckFormat } from './contracts/report-formats.ts';
 import { devCommand } from './commands/dev.ts';
@@ -121,6 +123,20 @@ async function main(argv: string[]): Promise<number> {
     .option(...serverOption)
     .action(async (id: string, opts: { follow: boolean; server: string }) => {
       exitCode = await logsCommand(opts.server, id, opts.follow, print);
+    });
+
+  program
+    .command('lineage')
+    .description('what feeds a product, dataset or column, and what it feeds')
+    .argument('<target>', 'risk.application_scores | risk.application_scores.score | s3://lake/gold/customer_360[#column]')
+    .option('--upstream', 'only what feeds it')
+    .option('--downstream', 'only what it feeds')
+    .option('--depth <n>', 'levels to follow', (v) => Number(v), 10)
+    .addOption(new Option('--format <format>', 'output format').choices(['tree', 'mermaid', 'dot', 'json']).default('tree'))
+    .option('--server <url>', 'ask a running registry instead of the local database')
+    .action(async (target: string, opts: { upstream?: boolean; downstream?: boolean; depth: number; format: LineageFormat; server?: string }) => {
+      const direction = opts.upstream && !opts.downstream ? 'upstream' : opts.downstream && !opts.upstream ? 'downstream' : 'both';
+      exitCode = await lineageCommand(config, target, { direction, depth: opts.depth, format: opts.format, ...(opts.server ? { server: opts.server } : {}) }, print);
     });
 
   const contracts = program.command('contracts').description('work with data-product contracts');

@@ -4,3 +4,4 @@ export * from './naming.ts';
 export { stepRunEvent, executionRunEvent, stepRunId, type StepRun, type StepRunDetails, type ExecutionRun } from './run-events.ts';
 export { walk, edgesOfRun, type LineageEdge, type Walk } from './graph.ts';
 export { validateEvent, eventKey, graphOf, type AnyLineageEvent, type ValidationProblem, type ColumnEdge, type EventGraph } from './ingest.ts';
+export { columnLineageFromAst, type SqlSources, type SqlInput, type ColumnLineage } from './sql-column-lineage.ts';

@@ -5,6 +5,7 @@
  */
 import { NOETL_PRODUCER, OPENLINEAGE_SCHEMA_URL, type Dataset, type DatasetRef, type Facet, type RunEvent, type RunEventType } from './model.ts';
 import { executionJob, stepJob, uuidFromName } from './naming.ts';
+import type { ColumnLineage } from './sql-column-lineage.ts';
 
 const FACETS = 'https://openlineage.io/spec/facets';
 const facet = (schema: string, body: Record<string, unknown>): Facet => ({ _producer: NOETL_PRODUCER, _schemaURL: `${FACETS}/${schema}`, ...body });
@@ -30,7 +31,7 @@ export interface StepRunDetails {
   eventType: RunEventType;
   eventTime: string;
   inputs: { dataset: DatasetRef; schema?: ColumnType[] }[];
-  output?: { dataset: DatasetRef; schema: ColumnType[]; rows: number; bytes: number };
+  output?: { dataset: DatasetRef; schema: ColumnType[]; rows: number; bytes: number; columnLineage?: ColumnLineage };
   sql?: string;
   error?: string;
 }
@@ -56,7 +57,10 @@ export function stepRunEvent(run: StepRun, d: StepRunDetails): RunEvent {
     ? [
         {
           ...d.output.dataset,
-          facets: { schema: schemaFacet(d.output.schema) },
+          facets: {
+            schema: schemaFacet(d.output.schema),
+            ...(d.output.columnLineage ? { columnLineage: facet('1-2-0/ColumnLineageDatasetFacet.json#/$defs/ColumnLineageDatasetFacet', { fields: d.output.columnLineage.fields, dataset: d.output.columnLineage.dataset }) } : {}),
+          },
           outputFacets: { outputStatistics: facet('1-0-2/OutputStatisticsOutputDatasetFacet.json#/$defs/OutputStatisticsOutputDatasetFacet', { rowCount: d.output.rows, size: d.output.bytes }) },
         } as Dataset,
       ]

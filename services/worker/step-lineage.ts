@@ -1,26 +1,35 @@
 /**
  * The OpenLineage event of a step attempt: its inputs are the tables of the
  * steps with an arc into it and the products it consumes; its output is its
- * table, named as the product when it produces one.
+ * table, named as the product when it produces one, with the column lineage
+ * its tool worked out.
  */
-import { productDataset, stepDataset, stepRunEvent, type RunEvent, type RunEventType } from '../../lineage/index.ts';
+import { productDataset, stepDataset, stepRunEvent, type ColumnLineage, type DatasetRef, type RunEvent, type RunEventType } from '../../lineage/index.ts';
 import type { StepCommand, StepResult } from '../../platform/bus/messages.ts';
 
-export function stepLineage(cmd: StepCommand, eventType: RunEventType, at: string, result?: StepResult, error?: string): RunEvent {
-  const playbook = cmd.playbook.slice(cmd.playbook.indexOf('/') + 1);
+/** The dataset an earlier step's table is: its product if it published one, else the step's own output. */
+export function datasetOfStep(cmd: StepCommand, step: string): DatasetRef {
+  const produces = cmd.upstream.find((u) => u.step === step)?.produces;
+  return produces ? productDataset(produces) : stepDataset(cmd.domain, playbookName(cmd), step);
+}
+
+function playbookName(cmd: StepCommand): string {
+  return cmd.playbook.slice(cmd.playbook.indexOf('/') + 1);
+}
+
+export function stepLineage(cmd: StepCommand, eventType: RunEventType, at: string, result?: StepResult, error?: string, columnLineage?: ColumnLineage): RunEvent {
   const upstream = cmd.upstream.flatMap((u) => {
     const r = cmd.scope.results[u.step];
-    if (r?.kind !== 'table') return [];
-    return [{ dataset: u.produces ? productDataset(u.produces) : stepDataset(cmd.domain, playbook, u.step), schema: r.schema }];
+    return r?.kind === 'table' ? [{ dataset: datasetOfStep(cmd, u.step), schema: r.schema }] : [];
   });
   const products = Object.entries(cmd.consumes).map(([id, ref]) => ({ dataset: productDataset(id), schema: ref.schema }));
   const output =
     result?.kind === 'table'
-      ? { dataset: cmd.produces ? productDataset(cmd.produces.productId) : stepDataset(cmd.domain, playbook, cmd.step), schema: result.schema, rows: result.rows, bytes: result.bytes }
+      ? { dataset: cmd.produces ? productDataset(cmd.produces.productId) : stepDataset(cmd.domain, playbookName(cmd), cmd.step), schema: result.schema, rows: result.rows, bytes: result.bytes, ...(columnLineage ? { columnLineage } : {}) }
       : undefined;
   const sql = cmd.tool.kind === 'duckdb' && typeof cmd.tool.sql === 'string' ? cmd.tool.sql : undefined;
   return stepRunEvent(
-    { executionId: cmd.executionId, domain: cmd.domain, playbook, step: cmd.step, attempt: cmd.attempt, toolKind: cmd.tool.kind },
+    { executionId: cmd.executionId, domain: cmd.domain, playbook: playbookName(cmd), step: cmd.step, attempt: cmd.attempt, toolKind: cmd.tool.kind },
     { eventType, eventTime: at, inputs: [...upstream, ...products], ...(output ? { output } : {}), ...(sql !== undefined ? { sql } : {}), ...(error !== undefined ? { error } : {}) },
   );
 }

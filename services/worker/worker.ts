@@ -11,7 +11,7 @@ import os from 'node:os';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { NoetlError, asNoetlError } from '../../common/errors.ts';
 import { partitionColumns, type Contract } from '../../contracts/index.ts';
-import type { RunEventType } from '../../lineage/index.ts';
+import type { ColumnLineage, RunEventType } from '../../lineage/index.ts';
 import { SUBJECTS, type Bus, type Delivery, type ErrorInfo, type ExecutionEvent, type ExecutionEventBody, type QualityReport, type StepCommand, type StepResult, type Subscription, type TableRef } from '../../platform/bus/index.ts';
 import type { Logger } from '../../platform/log/logger.ts';
 import { LocalArtifactStore } from './artifacts/local-store.ts';
@@ -109,11 +109,12 @@ export class Worker {
       this.emit(cmd, `${cmd.commandId}:started:${m.deliveryCount}`, { type: 'step.started', step: cmd.step, attempt: cmd.attempt, worker: this.id }, 'START').catch((e: unknown) =>
         log.warn('could not report the step started', { error: asNoetlError(e).message }),
       );
-      const outcome = await this.execute(cmd, abort.signal, () => m.working(), log);
+      const toolLineage: { columnLineage?: ColumnLineage } = {};
+      const outcome = await this.execute(cmd, abort.signal, () => m.working(), log, toolLineage);
       const durationMs = Date.now() - started;
       const quality = outcome.quality ? { quality: outcome.quality } : {};
       if (outcome.ok) {
-        await this.emit(cmd, `${cmd.commandId}:completed`, { type: 'step.completed', step: cmd.step, attempt: cmd.attempt, result: outcome.result, ...quality, durationMs }, 'COMPLETE', outcome.result);
+        await this.emit(cmd, `${cmd.commandId}:completed`, { type: 'step.completed', step: cmd.step, attempt: cmd.attempt, result: outcome.result, ...quality, durationMs }, 'COMPLETE', outcome.result, undefined, toolLineage.columnLineage);
       } else {
         await this.emit(cmd, `${cmd.commandId}:failed`, { type: 'step.failed', step: cmd.step, attempt: cmd.attempt, error: outcome.error, ...quality, durationMs }, outcome.error.code === 'E_CANCELLED' ? 'ABORT' : 'FAIL', undefined, outcome.error.message);
       }
@@ -126,14 +127,14 @@ export class Worker {
     }
   }
 
-  private async execute(cmd: StepCommand, signal: AbortSignal, heartbeat: () => void, log: Logger): Promise<Outcome> {
+  private async execute(cmd: StepCommand, signal: AbortSignal, heartbeat: () => void, log: Logger, lineage: { columnLineage?: ColumnLineage }): Promise<Outcome> {
     try {
       signal.throwIfAborted();
       const tool = TOOLS.get(cmd.tool.kind);
       if (!tool) throw new NoetlError('E_PLAYBOOK_UNKNOWN_TOOL', `no tool "${cmd.tool.kind}" on worker ${this.id}`);
       const outputPath = this.artifacts.stagingPath(cmd.executionId, cmd.step, cmd.attempt);
       const duckdb = this.duckdb!;
-      const result = await untilAborted(tool.run({ signal, heartbeat, log, command: cmd, artifacts: this.artifacts, duckdb, outputPath }), signal);
+      const result = await untilAborted(tool.run({ signal, heartbeat, log, command: cmd, artifacts: this.artifacts, duckdb, outputPath, lineage }), signal);
       if (!cmd.produces) return { ok: true, result };
       return await this.gate(cmd, result, duckdb);
     } catch (e) {
@@ -186,9 +187,9 @@ export class Worker {
     await this.emit(cmd, `${cmd.commandId}:dead`, { type: 'step.failed', step: cmd.step, attempt: cmd.attempt, error, durationMs: 0 }, 'FAIL', undefined, error.message).catch(() => undefined);
   }
 
-  private emit(cmd: StepCommand, eventId: string, body: ExecutionEventBody, lineage: RunEventType, result?: StepResult, error?: string): Promise<void> {
+  private emit(cmd: StepCommand, eventId: string, body: ExecutionEventBody, lineage: RunEventType, result?: StepResult, error?: string, columnLineage?: ColumnLineage): Promise<void> {
     const at = new Date().toISOString();
-    const event: ExecutionEvent = { ...body, eventId, executionId: cmd.executionId, at, lineage: stepLineage(cmd, lineage, at, result, error) };
+    const event: ExecutionEvent = { ...body, eventId, executionId: cmd.executionId, at, lineage: stepLineage(cmd, lineage, at, result, error, columnLineage) };
     return this.options.bus.publish(SUBJECTS.events(cmd.executionId), event, { msgId: eventId });
   }
 }

@@ -72,6 +72,24 @@ describe('noetl run and noetl dev', () => {
     assert.match(m.stdout, /✔ marketing\/build_campaign_targets completed/);
   });
 
+  it('shows lineage across domains at column level, as a tree, Mermaid, DOT or JSON', async () => {
+    const tree = await runNoetl(['lineage', 'marketing.campaign_targets.best_score', '--upstream'], { cwd: ws.root });
+    assert.equal(tree.code, 0, tree.stderr);
+    assert.match(tree.stdout, /^└─ risk\.application_scores\.score {2}\[DIRECT\/AGGREGATION\]$/m);
+    assert.match(tree.stdout, /generate_applications\.annual_income {2}\[DIRECT\/TRANSFORMATION\]/);
+    const mermaid = await runNoetl(['lineage', 'risk.application_scores', '--format', 'mermaid'], { cwd: ws.root });
+    assert.match(mermaid.stdout, /^graph LR$/m);
+    assert.match(mermaid.stdout, /\["marketing\.campaign_targets"\]/);
+    const dot = await runNoetl(['lineage', 'risk.application_scores', '--downstream', '--format', 'dot'], { cwd: ws.root });
+    assert.match(dot.stdout, /"risk\.application_scores" -> "marketing\.campaign_targets" \[label="build_campaign_targets\.pick_targets"\];/);
+    const json = await runNoetl(['lineage', 'risk.application_scores', '--downstream', '--depth', '1', '--format', 'json'], { cwd: ws.root });
+    const answer = JSON.parse(json.stdout) as { nodes: { name: string }[]; partial: unknown[] };
+    assert.deepEqual(answer.nodes.map((n) => n.name), ['marketing.campaign_targets']);
+    const bad = await runNoetl(['lineage', 'not-a-target'], { cwd: ws.root });
+    assert.equal(bad.code, 1);
+    assert.match(bad.stderr, /is not a product/);
+  });
+
   it('exits 1 when the quality gate fails, naming product, check, expected and observed', async () => {
     const r = await runNoetl(['run', 'risk/score_applications', '--set', 'applications=200'], { cwd: ws.root });
     assert.equal(r.code, 1);

@@ -80,6 +80,9 @@ for (const mode of ['embedded', 'postgres'] as const) {
       assert.equal(stored.filter((e) => e.job_name === 'score_applications' && e.event_type === 'COMPLETE').length, 1);
       assert.equal(stored.filter((e) => e.job_name.startsWith('score_applications.') && e.event_type === 'START').length, 4);
       for (const e of stored) assert.deepEqual(openLineageErrors(e.event), [], `${e.job_name} ${e.event_type}`);
+      const columns = await rt.database.db.selectFrom('lineage_column_edges').select(['src_name', 'src_column', 'dst_name', 'dst_column', 'transformation']).execute();
+      assert.ok(columns.some((c) => c.src_name === 'risk.application_scores' && c.src_column === 'score' && c.dst_name === 'marketing.campaign_targets' && c.dst_column === 'best_score' && c.transformation === 'DIRECT/AGGREGATION'), 'column lineage across domains');
+      assert.ok(columns.some((c) => c.dst_name === 'risk.application_scores' && c.dst_column === 'customer_id' && c.src_column === 'customer_id' && c.transformation === 'DIRECT/IDENTITY'));
       const edges = await rt.database.db.selectFrom('lineage_edges').select(['src_name', 'job_name', 'dst_name']).execute();
       assert.ok(edges.some((e) => e.src_name === 'risk.application_scores' && e.job_name === 'build_campaign_targets.pick_targets' && e.dst_name === 'marketing.campaign_targets'));
     });

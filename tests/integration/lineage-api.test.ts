@@ -27,7 +27,7 @@ describe('lineage API', () => {
   const ws = workspace();
   let rt: Runtime;
   let app: FastifyInstance;
-  const qs = (o: Record<string, string | number>): string => new URLSearchParams(Object.entries(o).map(([k, v]) => [k, String(v)])).toString();
+  const qs = (o: Record<string, string | number>): string => new URLSearchParams(Object.fromEntries(Object.entries(o).map(([k, v]) => [k, String(v)]))).toString();
   const graph = async (o: Record<string, string | number>): Promise<Graph> => {
     const res = await app.inject({ method: 'GET', url: `/api/v1/lineage/graph?${qs(o)}` });
     assert.equal(res.statusCode, 200, res.body);

@@ -10,7 +10,9 @@ import { NoetlError } from '../../../common/errors.ts';
 import { renderTemplate } from '../../../common/expressions.ts';
 import { quoteIdent, sqlLiteral } from '../../../contracts/index.ts';
 import type { ColumnSchema, TableRef } from '../../../platform/bus/messages.ts';
+import { columnLineageFromAst, productDataset, type ColumnLineage, type SqlSources } from '../../../lineage/index.ts';
 import type { LocalArtifactStore } from '../artifacts/local-store.ts';
+import { datasetOfStep } from '../step-lineage.ts';
 import { templateScope, type Tool, type ToolContext } from './tool.ts';
 
 export const duckdbTool: Tool = {
@@ -28,7 +30,9 @@ export const duckdbTool: Tool = {
       await exposeUpstream(conn, ctx);
       const sql = renderTemplate(query, { ...templateScope(ctx.command), product: productReader(ctx) }).trim().replace(/;\s*$/, '');
       await runSql(conn, `COPY (${sql}) TO ${sqlLiteral(ctx.outputPath)} (FORMAT PARQUET)`, ctx.command.step);
-      return await describeParquet(conn, ctx.artifacts, ctx.outputPath);
+      const ref = await describeParquet(conn, ctx.artifacts, ctx.outputPath);
+      ctx.lineage.columnLineage = await columnLineageOf(conn, sql, ctx, ref.schema.map((c) => c.name));
+      return ref;
     } finally {
       ctx.signal.removeEventListener('abort', onAbort);
       stopBeating();
@@ -79,4 +83,22 @@ function every(ms: number, fn: () => void): () => void {
   const t = setInterval(fn, ms);
   t.unref();
   return () => clearInterval(t);
+}
+
+/** Column lineage of the step's query, from DuckDB's own parser; undefined (never an error) when the query is beyond it. */
+async function columnLineageOf(conn: DuckDBConnection, sql: string, ctx: ToolContext, outputColumns: string[]): Promise<ColumnLineage | undefined> {
+  try {
+    const r = await conn.runAndReadAll(`SELECT json_serialize_sql(${sqlLiteral(sql)})`);
+    const ast = JSON.parse(String(r.getRows()[0]?.[0])) as unknown;
+    const tables: SqlSources['tables'] = {};
+    for (const [step, result] of Object.entries(ctx.command.scope.results)) {
+      if (result.kind === 'table') tables[step.toLowerCase()] = { dataset: datasetOfStep(ctx.command, step), columns: result.schema.map((c) => c.name) };
+    }
+    const files: SqlSources['files'] = {};
+    for (const [id, ref] of Object.entries(ctx.command.consumes)) files[ctx.artifacts.resolve(ref.uri)] = { dataset: productDataset(id), columns: ref.schema.map((c) => c.name) };
+    return columnLineageFromAst(ast, { tables, files }, outputColumns);
+  } catch (e) {
+    ctx.log.debug('no column lineage for this query', { error: (e as Error).message });
+    return undefined;
+  }
 }

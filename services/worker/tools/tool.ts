@@ -4,6 +4,7 @@
  * returns a small JSON value or a reference to a table. Never rows.
  */
 import type { DuckDBInstance } from '@duckdb/node-api';
+import type { ColumnLineage } from '../../../lineage/index.ts';
 import type { Logger } from '../../../platform/log/logger.ts';
 import type { StepCommand, StepResult } from '../../../platform/bus/messages.ts';
 import type { LocalArtifactStore } from '../artifacts/local-store.ts';
@@ -17,6 +18,8 @@ export interface ToolContext {
   duckdb: DuckDBInstance;
   /** Where a table output of this attempt is to be written. */
   outputPath: string;
+  /** What a tool learns about its output's lineage (e.g. column lineage of its SQL), for the step's OpenLineage event. */
+  lineage: { columnLineage?: ColumnLineage };
 }
 
 export interface Tool {

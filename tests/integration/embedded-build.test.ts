@@ -71,7 +71,8 @@ for (const mode of ['embedded', 'postgres'] as const) {
       for (const e of events) {
         if (e.type !== 'step.completed' || e.result.kind !== 'table') continue;
         assert.deepEqual(Object.keys(e.result).sort(), ['bytes', 'format', 'kind', 'rows', 'schema', 'sha256', 'uri']);
-        assert.ok(JSON.stringify(e).length < 8000, 'an event stays small');
+        const { lineage: _lineage, ...rest } = e;
+        assert.ok(JSON.stringify(rest).length < 8000, 'an event stays small (its lineage metadata aside)');
       }
     });
 

@@ -10,7 +10,7 @@ import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { hasErrors, type Diagnostic } from '../common/diagnostics.ts';
 import { NoetlError } from '../common/errors.ts';
-import { createLogger, JetStreamBus, loadDomains, MemoryBus, migrate, openDatabase, type Bus, type Config, type Database, type DomainsSnapshot, type Logger } from '../platform/index.ts';
+import { createLogger, JetStreamBus, lineageTransports, loadDomains, MemoryBus, migrate, openDatabase, type Bus, type Config, type Database, type DomainsSnapshot, type Logger } from '../platform/index.ts';
 import { parsePlaybook, Supervisor, type Playbook } from '../services/orchestrator/index.ts';
 import { buildApp, syncCatalog } from '../services/registry/index.ts';
 import { TOOL_KINDS, Worker } from '../services/worker/index.ts';
@@ -66,7 +66,15 @@ export async function openCatalog(config: Config): Promise<{ database: Database;
 }
 
 function newSupervisor(config: Config, database: Database, bus: Bus, log: Logger): Supervisor {
-  return new Supervisor({ db: database.db, bus, log: log.child({ part: 'orchestrator' }), toolKinds: TOOL_KINDS, pools: config.pools, maxInFlightPerExecution: config.maxInFlightPerExecution });
+  return new Supervisor({
+    db: database.db,
+    bus,
+    log: log.child({ part: 'orchestrator' }),
+    toolKinds: TOOL_KINDS,
+    pools: config.pools,
+    maxInFlightPerExecution: config.maxInFlightPerExecution,
+    lineageTransports: lineageTransports(config.lineageTransports, bus),
+  });
 }
 
 function newWorker(config: Config, bus: Bus, log: Logger, pool: string, concurrency: number): Worker {

@@ -259,6 +259,7 @@ async function ensureStreams(jsm: JetStreamManager): Promise<void> {
   const configs = [
     { name: STREAMS.commands.name, subjects: [...STREAMS.commands.subjects], retention: RetentionPolicy.Workqueue },
     { name: STREAMS.events.name, subjects: [...STREAMS.events.subjects], retention: RetentionPolicy.Limits, max_age: 7 * 24 * 3600 * 1000 * NS },
+    { name: STREAMS.lineage.name, subjects: [...STREAMS.lineage.subjects], retention: RetentionPolicy.Limits, max_age: 7 * 24 * 3600 * 1000 * NS },
   ];
   for (const c of configs) {
     const config = { ...c, storage: StorageType.File, duplicate_window: DUPLICATE_WINDOW_MS * NS };

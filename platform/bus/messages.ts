@@ -20,6 +20,7 @@ export const SUBJECTS = {
 export const STREAMS = {
   commands: { name: 'NOETL_COMMANDS', subjects: ['noetl.commands.>'] },
   events: { name: 'NOETL_EVENTS', subjects: ['noetl.events.>'] },
+  lineage: { name: 'NOETL_LINEAGE', subjects: ['noetl.lineage.>'] },
 } as const;
 
 export interface ColumnSchema {

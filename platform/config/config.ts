@@ -28,6 +28,8 @@ export interface Config {
   maxInFlightPerExecution: number;
   ackWaitMs: number;
   maxDeliver: number;
+  /** Where OpenLineage events also go: an http(s) URL, `file:<path>`, `bus`. */
+  lineageTransports: string[];
 }
 
 export interface PoolSpec {
@@ -52,6 +54,7 @@ export const CONFIG_VARIABLES = [
   { name: 'NOETL_MAX_IN_FLIGHT', meaning: 'steps of one execution in flight at once', default: '64' },
   { name: 'NOETL_ACK_WAIT_MS', meaning: 'ack deadline of a command; a lost worker\'s step comes back after it', default: '30000' },
   { name: 'NOETL_MAX_DELIVER', meaning: 'deliveries of a command before it is a dead letter', default: '10' },
+  { name: 'NOETL_LINEAGE_TRANSPORTS', meaning: 'where OpenLineage events also go, comma-separated: an http(s) URL, file:<path>, bus', default: '(none)' },
 ] as const;
 
 type Env = Record<string, string | undefined>;
@@ -79,6 +82,7 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
     maxInFlightPerExecution: integer('NOETL_MAX_IN_FLIGHT', get('NOETL_MAX_IN_FLIGHT'), 64, 1, 100_000),
     ackWaitMs: integer('NOETL_ACK_WAIT_MS', get('NOETL_ACK_WAIT_MS'), 30_000, 100, 3_600_000),
     maxDeliver: integer('NOETL_MAX_DELIVER', get('NOETL_MAX_DELIVER'), 10, 1, 1000),
+    lineageTransports: (get('NOETL_LINEAGE_TRANSPORTS') ?? '').split(',').map((s) => s.trim()).filter(Boolean),
   };
 }
 

@@ -14,7 +14,7 @@ import { evaluateGuard } from '../../../common/expressions.ts';
 import type { Contract } from '../../../contracts/index.ts';
 import { executionRunEvent, type RunEvent } from '../../../lineage/index.ts';
 import { SUBJECTS, type Bus, type Delivery, type ExecutionEvent, type ExecutionEventBody, type StepCommand, type Subscription, type TableRef } from '../../../platform/bus/index.ts';
-import type { Db } from '../../../platform/index.ts';
+import type { Db, LineageTransport } from '../../../platform/index.ts';
 import type { Logger } from '../../../platform/log/logger.ts';
 import { parsePlaybook, type Playbook } from '../dsl/index.ts';
 import { apply, decide, initialState, replay, scopeOf, type Decision, type ExecutionState } from '../engine/engine.ts';
@@ -31,6 +31,8 @@ export interface SupervisorOptions {
   pools?: PoolConfig[];
   /** Steps of one execution running at once. */
   maxInFlightPerExecution?: number;
+  /** Where OpenLineage events also go, after they are in the log. */
+  lineageTransports?: LineageTransport[];
 }
 
 interface Running {
@@ -272,6 +274,16 @@ export class Supervisor {
     // may be missing, and the message id makes a second publish a no-op.
     await Promise.all(sends.map((d) => this.send(run, d.step, d.attempt, d.notBefore)));
     for (const e of written) this.emitter.emit('event', e);
+    this.forwardLineage(written);
+  }
+
+  /** Best effort: a transport that fails is logged and never holds up an execution. */
+  private forwardLineage(events: readonly ExecutionEvent[]): void {
+    const lineage = events.flatMap((e) => (e.lineage ? [e.lineage] : []));
+    if (lineage.length === 0) return;
+    for (const t of this.options.lineageTransports ?? []) {
+      t.send(lineage).catch((err: unknown) => this.options.log.warn('lineage transport failed', { transport: t.name, error: asNoetlError(err).message }));
+    }
   }
 
   /** Folds in the engine's decisions until it has none left (or only what a full pool holds back); returns the dispatches. */

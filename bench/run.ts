@@ -4,6 +4,7 @@
  */
 import { parseArgs } from 'node:util';
 import { gateFusionBench } from './gate-fusion.ts';
+import { lineageBench } from './lineage.ts';
 import { orchestrationBench } from './orchestration.ts';
 
 const { values } = parseArgs({ options: { rows: { type: 'string', default: '10000000' }, runs: { type: 'string', default: '3' }, steps: { type: 'string', default: '1000' }, only: { type: 'string' } } });
@@ -18,3 +19,4 @@ const steps = Number(values.steps);
 const only = values.only;
 if (!only || only === 'gate-fusion') await gateFusionBench(rows, runs);
 if (!only || only === 'orchestration') await orchestrationBench(steps);
+if (!only || only === 'lineage') await lineageBench(100_000, 100);

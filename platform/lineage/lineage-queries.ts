@@ -117,10 +117,10 @@ async function neighbours(db: Kysely<Schema>, frontier: readonly NodeKey[], dir:
   if (isColumn(frontier)) {
     const rows = await sql<Record<string, string>>`
       SELECT * FROM (
-        SELECT src_namespace, src_name, src_column, dst_namespace, dst_name, dst_column, job_namespace, job_name, transformation,
-               row_number() OVER (PARTITION BY ${sql.ref(`${near}_namespace`)}, ${sql.ref(`${near}_name`)}, ${sql.ref(`${near}_column`)} ORDER BY ${sql.ref(`${far}_namespace`)}, ${sql.ref(`${far}_name`)}, ${sql.ref(`${far}_column`)}) AS rn
-        FROM lineage_column_edges
-        WHERE (${sql.ref(`${near}_namespace`)}, ${sql.ref(`${near}_name`)}, ${sql.ref(`${near}_column`)}) IN (${keyList(frontier)})${when}
+        SELECT e.src_namespace, e.src_name, e.src_column, e.dst_namespace, e.dst_name, e.dst_column, e.job_namespace, e.job_name, e.transformation,
+               row_number() OVER (PARTITION BY ${sql.ref(`e.${near}_namespace`)}, ${sql.ref(`e.${near}_name`)}, ${sql.ref(`e.${near}_column`)} ORDER BY ${sql.ref(`e.${far}_namespace`)}, ${sql.ref(`e.${far}_name`)}, ${sql.ref(`e.${far}_column`)}, e.transformation) AS rn
+        FROM (VALUES ${keyList(frontier)}) AS f(namespace, name, col)
+        JOIN lineage_column_edges e ON ${sql.ref(`e.${near}_namespace`)} = f.namespace AND ${sql.ref(`e.${near}_name`)} = f.name AND ${sql.ref(`e.${near}_column`)} = f.col${when}
       ) t WHERE rn <= ${limit}`.execute(db);
     return rows.rows.map((r) => ({
       from: { namespace: r.src_namespace!, name: r.src_name!, column: r.src_column! },
@@ -129,12 +129,13 @@ async function neighbours(db: Kysely<Schema>, frontier: readonly NodeKey[], dir:
       transformation: r.transformation!,
     }));
   }
+  // A join with the frontier as a VALUES list lets PostgreSQL probe the (namespace, name) index once per key.
   const rows = await sql<Record<string, string>>`
     SELECT * FROM (
-      SELECT src_namespace, src_name, dst_namespace, dst_name, job_namespace, job_name,
-             row_number() OVER (PARTITION BY ${sql.ref(`${near}_namespace`)}, ${sql.ref(`${near}_name`)} ORDER BY ${sql.ref(`${far}_namespace`)}, ${sql.ref(`${far}_name`)}, job_name) AS rn
-      FROM lineage_edges
-      WHERE (${sql.ref(`${near}_namespace`)}, ${sql.ref(`${near}_name`)}) IN (${keyList(frontier)})${when}
+      SELECT e.src_namespace, e.src_name, e.dst_namespace, e.dst_name, e.job_namespace, e.job_name,
+             row_number() OVER (PARTITION BY ${sql.ref(`e.${near}_namespace`)}, ${sql.ref(`e.${near}_name`)} ORDER BY ${sql.ref(`e.${far}_namespace`)}, ${sql.ref(`e.${far}_name`)}, e.job_name) AS rn
+      FROM (VALUES ${keyList(frontier)}) AS f(namespace, name)
+      JOIN lineage_edges e ON ${sql.ref(`e.${near}_namespace`)} = f.namespace AND ${sql.ref(`e.${near}_name`)} = f.name${when}
     ) t WHERE rn <= ${limit}`.execute(db);
   return rows.rows.map((r) => ({ from: { namespace: r.src_namespace!, name: r.src_name! }, to: { namespace: r.dst_namespace!, name: r.dst_name! }, job: { namespace: r.job_namespace!, name: r.job_name! } }));
 }

@@ -31,7 +31,15 @@ export interface StepRunDetails {
   eventType: RunEventType;
   eventTime: string;
   inputs: { dataset: DatasetRef; schema?: ColumnType[] }[];
-  output?: { dataset: DatasetRef; schema: ColumnType[]; rows: number; bytes: number; columnLineage?: ColumnLineage };
+  output?: {
+    dataset: DatasetRef;
+    schema: ColumnType[];
+    rows: number;
+    bytes: number;
+    columnLineage?: ColumnLineage;
+    /** For a product: who owns it, what it is, and how its quality gate went. */
+    product?: { owners: string[]; description: string | undefined; assertions: { assertion: string; success: boolean; column?: string }[] };
+  };
   sql?: string;
   error?: string;
 }
@@ -60,6 +68,7 @@ export function stepRunEvent(run: StepRun, d: StepRunDetails): RunEvent {
           facets: {
             schema: schemaFacet(d.output.schema),
             ...(d.output.columnLineage ? { columnLineage: facet('1-2-0/ColumnLineageDatasetFacet.json#/$defs/ColumnLineageDatasetFacet', { fields: d.output.columnLineage.fields, dataset: d.output.columnLineage.dataset }) } : {}),
+            ...(d.output.product ? productFacets(d.output.product) : {}),
           },
           outputFacets: { outputStatistics: facet('1-0-2/OutputStatisticsOutputDatasetFacet.json#/$defs/OutputStatisticsOutputDatasetFacet', { rowCount: d.output.rows, size: d.output.bytes }) },
         } as Dataset,
@@ -94,4 +103,12 @@ export function executionRunEvent(run: ExecutionRun, eventType: RunEventType, ev
 
 function schemaFacet(columns: ColumnType[]): Facet {
   return facet('1-2-0/SchemaDatasetFacet.json#/$defs/SchemaDatasetFacet', { fields: columns.map((c, i) => ({ name: c.name, type: c.type, ordinal_position: i + 1 })) });
+}
+
+function productFacets(p: NonNullable<NonNullable<StepRunDetails['output']>['product']>): Record<string, Facet> {
+  return {
+    ownership: facet('1-0-1/OwnershipDatasetFacet.json#/$defs/OwnershipDatasetFacet', { owners: p.owners.map((name) => ({ name, type: 'owner' })) }),
+    ...(p.description ? { documentation: facet('1-1-0/DocumentationDatasetFacet.json#/$defs/DocumentationDatasetFacet', { description: p.description }) } : {}),
+    dataQualityAssertions: facet('1-1-0/DataQualityAssertionsDatasetFacet.json#/$defs/DataQualityAssertionsDatasetFacet', { assertions: p.assertions }),
+  };
 }

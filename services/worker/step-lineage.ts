@@ -5,7 +5,8 @@
  * its tool worked out.
  */
 import { productDataset, stepDataset, stepRunEvent, type ColumnLineage, type DatasetRef, type RunEvent, type RunEventType } from '../../lineage/index.ts';
-import type { StepCommand, StepResult } from '../../platform/bus/messages.ts';
+import type { Contract } from '../../contracts/index.ts';
+import type { QualityReport, StepCommand, StepResult } from '../../platform/bus/messages.ts';
 
 /** The dataset an earlier step's table is: its product if it published one, else the step's own output. */
 export function datasetOfStep(cmd: StepCommand, step: string): DatasetRef {
@@ -17,7 +18,7 @@ function playbookName(cmd: StepCommand): string {
   return cmd.playbook.slice(cmd.playbook.indexOf('/') + 1);
 }
 
-export function stepLineage(cmd: StepCommand, eventType: RunEventType, at: string, result?: StepResult, error?: string, columnLineage?: ColumnLineage): RunEvent {
+export function stepLineage(cmd: StepCommand, eventType: RunEventType, at: string, result?: StepResult, error?: string, columnLineage?: ColumnLineage, quality?: QualityReport): RunEvent {
   const upstream = cmd.upstream.flatMap((u) => {
     const r = cmd.scope.results[u.step];
     return r?.kind === 'table' ? [{ dataset: datasetOfStep(cmd, u.step), schema: r.schema }] : [];
@@ -25,11 +26,26 @@ export function stepLineage(cmd: StepCommand, eventType: RunEventType, at: strin
   const products = Object.entries(cmd.consumes).map(([id, ref]) => ({ dataset: productDataset(id), schema: ref.schema }));
   const output =
     result?.kind === 'table'
-      ? { dataset: cmd.produces ? productDataset(cmd.produces.productId) : stepDataset(cmd.domain, playbookName(cmd), cmd.step), schema: result.schema, rows: result.rows, bytes: result.bytes, ...(columnLineage ? { columnLineage } : {}) }
+      ? {
+          dataset: cmd.produces ? productDataset(cmd.produces.productId) : stepDataset(cmd.domain, playbookName(cmd), cmd.step),
+          schema: result.schema,
+          rows: result.rows,
+          bytes: result.bytes,
+          ...(columnLineage ? { columnLineage } : {}),
+          ...(cmd.produces ? { product: productFacts(cmd.produces.contract as Contract, quality) } : {}),
+        }
       : undefined;
   const sql = cmd.tool.kind === 'duckdb' && typeof cmd.tool.sql === 'string' ? cmd.tool.sql : undefined;
   return stepRunEvent(
     { executionId: cmd.executionId, domain: cmd.domain, playbook: playbookName(cmd), step: cmd.step, attempt: cmd.attempt, toolKind: cmd.tool.kind },
     { eventType, eventTime: at, inputs: [...upstream, ...products], ...(output ? { output } : {}), ...(sql !== undefined ? { sql } : {}), ...(error !== undefined ? { error } : {}) },
   );
+}
+
+function productFacts(contract: Contract, quality: QualityReport | undefined): { owners: string[]; description: string | undefined; assertions: { assertion: string; success: boolean; column?: string }[] } {
+  return {
+    owners: contract.owners,
+    description: contract.description,
+    assertions: (quality?.checks ?? []).filter((c) => c.skipped === undefined).map((c) => ({ assertion: c.id, success: c.passed, ...(c.column ? { column: c.column } : {}) })),
+  };
 }

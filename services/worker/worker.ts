@@ -114,7 +114,7 @@ export class Worker {
       const durationMs = Date.now() - started;
       const quality = outcome.quality ? { quality: outcome.quality } : {};
       if (outcome.ok) {
-        await this.emit(cmd, `${cmd.commandId}:completed`, { type: 'step.completed', step: cmd.step, attempt: cmd.attempt, result: outcome.result, ...quality, durationMs }, 'COMPLETE', outcome.result, undefined, toolLineage.columnLineage);
+        await this.emit(cmd, `${cmd.commandId}:completed`, { type: 'step.completed', step: cmd.step, attempt: cmd.attempt, result: outcome.result, ...quality, durationMs }, 'COMPLETE', outcome.result, undefined, toolLineage.columnLineage, outcome.quality);
       } else {
         await this.emit(cmd, `${cmd.commandId}:failed`, { type: 'step.failed', step: cmd.step, attempt: cmd.attempt, error: outcome.error, ...quality, durationMs }, outcome.error.code === 'E_CANCELLED' ? 'ABORT' : 'FAIL', undefined, outcome.error.message);
       }
@@ -187,9 +187,9 @@ export class Worker {
     await this.emit(cmd, `${cmd.commandId}:dead`, { type: 'step.failed', step: cmd.step, attempt: cmd.attempt, error, durationMs: 0 }, 'FAIL', undefined, error.message).catch(() => undefined);
   }
 
-  private emit(cmd: StepCommand, eventId: string, body: ExecutionEventBody, lineage: RunEventType, result?: StepResult, error?: string, columnLineage?: ColumnLineage): Promise<void> {
+  private emit(cmd: StepCommand, eventId: string, body: ExecutionEventBody, lineage: RunEventType, result?: StepResult, error?: string, columnLineage?: ColumnLineage, quality?: QualityReport): Promise<void> {
     const at = new Date().toISOString();
-    const event: ExecutionEvent = { ...body, eventId, executionId: cmd.executionId, at, lineage: stepLineage(cmd, lineage, at, result, error, columnLineage) };
+    const event: ExecutionEvent = { ...body, eventId, executionId: cmd.executionId, at, lineage: stepLineage(cmd, lineage, at, result, error, columnLineage, quality) };
     return this.options.bus.publish(SUBJECTS.events(cmd.executionId), event, { msgId: eventId });
   }
 }

@@ -81,6 +81,11 @@ for (const mode of ['embedded', 'postgres'] as const) {
       assert.equal(stored.filter((e) => e.job_name === 'score_applications' && e.event_type === 'COMPLETE').length, 1);
       assert.equal(stored.filter((e) => e.job_name.startsWith('score_applications.') && e.event_type === 'START').length, 4);
       for (const e of stored) assert.deepEqual(openLineageErrors(e.event), [], `${e.job_name} ${e.event_type}`);
+      const score = stored.find((e) => e.job_name === 'score_applications.score' && e.event_type === 'COMPLETE')!.event as { outputs: { facets: Record<string, { owners?: unknown; assertions?: { assertion: string; success: boolean }[] }> }[] };
+      const facets = score.outputs[0]!.facets;
+      assert.deepEqual(Object.keys(facets).sort(), ['columnLineage', 'dataQualityAssertions', 'documentation', 'ownership', 'schema']);
+      assert.deepEqual(facets.ownership!.owners, [{ name: 'risk-data@example.com', type: 'owner' }]);
+      assert.ok(facets.dataQualityAssertions!.assertions!.some((a) => a.assertion === 'application_id.unique' && a.success));
       const columns = await rt.database.db.selectFrom('lineage_column_edges').select(['src_name', 'src_column', 'dst_name', 'dst_column', 'transformation']).execute();
       assert.ok(columns.some((c) => c.src_name === 'risk.application_scores' && c.src_column === 'score' && c.dst_name === 'marketing.campaign_targets' && c.dst_column === 'best_score' && c.transformation === 'DIRECT/AGGREGATION'), 'column lineage across domains');
       assert.ok(columns.some((c) => c.dst_name === 'risk.application_scores' && c.dst_column === 'customer_id' && c.src_column === 'customer_id' && c.transformation === 'DIRECT/IDENTITY'));

@@ -4,7 +4,7 @@
  * environment (see the README); flags override the few things a command needs.
  */
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { asNoetlError } from '../common/errors.ts';
+import { asNoetlError, NoetlError } from '../common/errors.ts';
 import { loadConfig, type Config } from '../platform/index.ts';
 import { buildPlaybook } from './commands/build.ts';
 import { checkCommand } from './commands/check.ts';
@@ -60,6 +60,7 @@ async function main(argv: string[]): Promise<number> {
     .option('--set <key=value>', 'override a workload value (repeatable; JSON values allowed)', parseSet, {})
     .option('--server <url>', 'run on a noetl server instead of in this process')
     .action(async (ref: string, opts: { set: Record<string, unknown>; server?: string }) => {
+      if (!/^[a-z][a-z0-9_]*\/[a-z][a-z0-9_]*$/.test(ref)) throw new NoetlError('E_REQUEST_INVALID', `"${ref}" is not <domain>/<playbook>, e.g. risk/score_applications`);
       if (opts.server) {
         exitCode = await runRemote(opts.server, ref, opts.set, print);
         return;

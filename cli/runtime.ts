@@ -8,7 +8,7 @@
  */
 import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
-import { hasErrors, type Diagnostic } from '../common/diagnostics.ts';
+import { formatDiagnostic, hasErrors, type Diagnostic } from '../common/diagnostics.ts';
 import { NoetlError } from '../common/errors.ts';
 import { createLogger, JetStreamBus, lineageTransports, loadDomains, MemoryBus, migrate, openDatabase, type Bus, type Config, type Database, type DomainsSnapshot, type Logger } from '../platform/index.ts';
 import { parsePlaybook, Supervisor, type Playbook } from '../services/orchestrator/index.ts';
@@ -51,8 +51,10 @@ export async function openBus(config: Config, name: string, options: { requireNa
 /** Opens the database, migrates it and writes the domains folder into the catalog. */
 export async function openCatalog(config: Config): Promise<{ database: Database; checked: CheckedDomains }> {
   const checked = checkDomains(config.domainsDir);
+  const errors = checked.diagnostics.filter((d) => d.severity === 'error');
   if (hasErrors(checked.diagnostics)) {
-    throw new NoetlError('E_SCHEMA_INVALID', `the domains folder has errors; run \`noetl check\` to see them (${checked.diagnostics.filter((d) => d.severity === 'error').length} errors)`);
+    const shown = errors.slice(0, 3).map((d) => `  ${formatDiagnostic(d)}`).join('\n');
+    throw new NoetlError('E_SCHEMA_INVALID', `the domains folder ${config.domainsDir} has ${errors.length} error${errors.length === 1 ? '' : 's'}:\n${shown}${errors.length > 3 ? '\n  …' : ''}\nrun \`noetl check\` to see them all`);
   }
   const database = await openDatabase(config.databaseUrl ? { kind: 'postgres', url: config.databaseUrl } : { kind: 'embedded', dataDir: path.join(config.home, 'db') });
   try {

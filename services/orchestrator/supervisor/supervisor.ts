@@ -275,6 +275,15 @@ export class Supervisor {
     await Promise.all(sends.map((d) => this.send(run, d.step, d.attempt, d.notBefore)));
     for (const e of written) this.emitter.emit('event', e);
     this.forwardLineage(written);
+    if (run.state.status !== 'running') this.forgetLater(run);
+  }
+
+  /** An ended execution leaves memory a minute later; a late event rebuilds it from the log. */
+  private forgetLater(run: Running): void {
+    const id = run.state.executionId;
+    setTimeout(() => {
+      if (this.running.get(id) === run && run.inbox.length === 0) this.running.delete(id);
+    }, 60_000).unref();
   }
 
   /** Best effort: a transport that fails is logged and never holds up an execution. */

@@ -149,7 +149,8 @@ export class Supervisor {
       const off = this.onEvent((e) => {
         if (e.executionId === executionId) check();
       });
-      check();
+      // Not in memory (ended a while ago, or driven before a restart): rebuild it from the log.
+      if (!check() && !this.running.has(executionId)) void this.hydrate(executionId).then(check, () => undefined);
     });
   }
 

@@ -1,10 +1,11 @@
 /** The tools a worker can run, by kind. */
 import { duckdbTool } from './duckdb-tool.ts';
+import { httpTool } from './http-tool.ts';
 import { noopTool } from './noop-tool.ts';
 import type { Tool } from './tool.ts';
 
 export type { Tool, ToolContext } from './tool.ts';
 export { describeParquet } from './duckdb-tool.ts';
 
-export const TOOLS: ReadonlyMap<string, Tool> = new Map([duckdbTool, noopTool].map((t) => [t.kind, t]));
+export const TOOLS: ReadonlyMap<string, Tool> = new Map([duckdbTool, httpTool, noopTool].map((t) => [t.kind, t]));
 export const TOOL_KINDS: ReadonlySet<string> = new Set(TOOLS.keys());

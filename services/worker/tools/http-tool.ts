@@ -1,0 +1,119 @@
+/**
+ * `http`: one request, with a timeout, retries on 429 and 5xx (honouring
+ * Retry-After, else exponential backoff), at most `max_redirects` redirects.
+ * A JSON answer up to `inline_limit` bytes is the step's value; a larger JSON
+ * array is written as Parquet and the step returns a table reference instead.
+ *
+ *   tool: { kind: http, method: GET, url: "https://api/x", query: { day: "{{ workload.day }}" },
+ *           headers: {}, body: {}, timeout: 10s, retries: 3, max_redirects: 5, inline_limit: 65536 }
+ */
+import fs from 'node:fs';
+import { NoetlError } from '../../../common/errors.ts';
+import { parseDuration } from '../../../common/duration.ts';
+import { renderDeep } from '../../../common/expressions.ts';
+import { sqlLiteral } from '../../../contracts/index.ts';
+import type { StepResult } from '../../../platform/bus/messages.ts';
+import { describeParquet } from './duckdb-tool.ts';
+import { templateScope, type Tool, type ToolContext } from './tool.ts';
+
+interface HttpSpec {
+  method?: string;
+  url?: string;
+  query?: Record<string, unknown>;
+  headers?: Record<string, string>;
+  body?: unknown;
+  timeout?: string | number;
+  retries?: number;
+  max_redirects?: number;
+  inline_limit?: number;
+}
+
+const sleep = (ms: number, signal: AbortSignal): Promise<void> =>
+  new Promise((resolve, reject) => {
+    const t = setTimeout(resolve, ms);
+    signal.addEventListener('abort', () => {
+      clearTimeout(t);
+      reject(signal.reason as Error);
+    }, { once: true });
+  });
+
+export const httpTool: Tool = {
+  kind: 'http',
+  async run(ctx) {
+    const spec = renderDeep(ctx.command.tool as HttpSpec, templateScope(ctx.command));
+    if (typeof spec.url !== 'string' || !/^https?:\/\//.test(spec.url)) throw new NoetlError('E_PLAYBOOK_INVALID', `step "${ctx.command.step}": tool http needs an http(s) "url"`);
+    const url = new URL(spec.url);
+    for (const [k, v] of Object.entries(spec.query ?? {})) url.searchParams.set(k, String(v));
+    const method = (spec.method ?? 'GET').toUpperCase();
+    const timeoutMs = parseDuration(spec.timeout) ?? 30_000;
+    const retries = spec.retries ?? 3;
+    const headers: Record<string, string> = { accept: 'application/json', ...spec.headers };
+    let body: string | undefined;
+    if (spec.body !== undefined) {
+      body = typeof spec.body === 'string' ? spec.body : JSON.stringify(spec.body);
+      headers['content-type'] ??= 'application/json';
+    }
+    for (let attempt = 0; ; attempt++) {
+      ctx.heartbeat();
+      const res = await send(ctx, url, method, headers, body, timeoutMs, spec.max_redirects ?? 5);
+      if ((res.status === 429 || res.status >= 500) && attempt < retries) {
+        const after = Number(res.headers.get('retry-after'));
+        await res.body?.cancel();
+        const wait = Number.isFinite(after) && after > 0 ? after * 1000 : 200 * 2 ** attempt;
+        ctx.log.info('http retry', { status: res.status, attempt: attempt + 1, waitMs: wait });
+        await sleep(Math.min(wait, 30_000), ctx.signal);
+        continue;
+      }
+      if (!res.ok) {
+        const text = (await res.text()).slice(0, 300);
+        throw new NoetlError(res.status === 429 || res.status >= 500 ? 'E_TOOL_FAILED' : 'E_HTTP_STATUS', `step "${ctx.command.step}": ${method} ${url.origin}${url.pathname} answered ${res.status}${attempt > 0 ? ` after ${attempt + 1} tries` : ''}: ${text}`);
+      }
+      return result(ctx, await res.text(), spec.inline_limit ?? 64 * 1024);
+    }
+  },
+};
+
+/** One request; redirects followed by hand so that their number is bounded. */
+async function send(ctx: ToolContext, start: URL, method: string, headers: Record<string, string>, body: string | undefined, timeoutMs: number, maxRedirects: number): Promise<Response> {
+  let url = start;
+  for (let hops = 0; ; hops++) {
+    let res: Response;
+    try {
+      res = await fetch(url, { method, headers, body: body ?? null, redirect: 'manual', signal: AbortSignal.any([ctx.signal, AbortSignal.timeout(timeoutMs)]) });
+    } catch (e) {
+      if (ctx.signal.aborted) throw ctx.signal.reason as Error;
+      const timedOut = (e as Error).name === 'TimeoutError';
+      throw new NoetlError(timedOut ? 'E_STEP_TIMEOUT' : 'E_TOOL_FAILED', `step "${ctx.command.step}": ${method} ${url.origin}${url.pathname} ${timedOut ? `took longer than ${timeoutMs} ms` : `failed: ${(e as Error).message}`}`, { cause: e });
+    }
+    const location = res.headers.get('location');
+    if (res.status >= 300 && res.status < 400 && location) {
+      await res.body?.cancel();
+      if (hops >= maxRedirects) throw new NoetlError('E_TOOL_FAILED', `step "${ctx.command.step}": more than ${maxRedirects} redirects from ${start.origin}${start.pathname}`);
+      url = new URL(location, url);
+      continue;
+    }
+    return res;
+  }
+}
+
+/** A small JSON answer is the value; a large JSON array becomes a Parquet table. */
+async function result(ctx: ToolContext, text: string, inlineLimit: number): Promise<StepResult> {
+  let value: unknown;
+  try {
+    value = text === '' ? null : JSON.parse(text);
+  } catch {
+    value = text;
+  }
+  if (Buffer.byteLength(text) <= inlineLimit) return { kind: 'value', value };
+  if (!Array.isArray(value)) throw new NoetlError('E_TOOL_FAILED', `step "${ctx.command.step}": the answer is ${Buffer.byteLength(text)} bytes, over inline_limit, and not a JSON array that could become a table`);
+  const json = `${ctx.outputPath}.json`;
+  fs.writeFileSync(json, value.map((r) => JSON.stringify(r)).join('\n'));
+  const conn = await ctx.duckdb.connect();
+  try {
+    await conn.run(`COPY (SELECT * FROM read_json_auto(${sqlLiteral(json)}, format = 'newline_delimited')) TO ${sqlLiteral(ctx.outputPath)} (FORMAT PARQUET)`);
+    return await describeParquet(conn, ctx.artifacts, ctx.outputPath);
+  } finally {
+    conn.closeSync();
+    fs.rmSync(json, { force: true });
+  }
+}

@@ -80,7 +80,7 @@ function newSupervisor(config: Config, database: Database, bus: Bus, log: Logger
 }
 
 function newWorker(config: Config, bus: Bus, log: Logger, pool: string, concurrency: number): Worker {
-  return new Worker({ bus, log: log.child({ part: 'worker', pool }), artifactsDir: config.artifactsDir, pool, concurrency, ackWaitMs: config.ackWaitMs, maxDeliver: config.maxDeliver });
+  return new Worker({ bus, log: log.child({ part: 'worker', pool }), artifactsDir: config.artifactsDir, pool, concurrency, ackWaitMs: config.ackWaitMs, maxDeliver: config.maxDeliver, secrets: config.secrets });
 }
 
 export interface Runtime {
@@ -97,7 +97,7 @@ export interface Runtime {
 
 /** Everything in this process: one worker per declared pool (none with `workers: false`, when they run elsewhere). */
 export async function openRuntime(config: Config, options: { log?: Logger; workers?: boolean } = {}): Promise<Runtime> {
-  const log = options.log ?? createLogger({ level: config.logLevel });
+  const log = options.log ?? createLogger({ level: config.logLevel, secrets: new Set(Object.values(config.secrets)) });
   const { database, checked } = await openCatalog(config);
   let bus: Bus;
   try {

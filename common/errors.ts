@@ -17,6 +17,8 @@ export const ERROR_CATALOGUE = {
   E_PLAYBOOK_UNREACHABLE_STEP: { retryable: false, meaning: 'no path leads from start to the step' },
   E_PLAYBOOK_UNKNOWN_TOOL: { retryable: false, meaning: 'a step uses a tool kind no worker has' },
   E_PLAYBOOK_UNDEFINED_PRODUCT: { retryable: false, meaning: 'produces/consumes names a product with no contract' },
+  E_PLAYBOOK_UNDEFINED_CREDENTIAL: { retryable: false, meaning: "a step uses a credential the playbook's keychain does not declare" },
+  E_CREDENTIAL_MISSING: { retryable: false, meaning: 'a worker has no value for a credential a step needs' },
   E_PLAYBOOK_NOT_FOUND: { retryable: false, meaning: 'no playbook at that domain/name' },
   E_PRODUCT_NOT_FOUND: { retryable: false, meaning: 'no product with that id' },
   E_PRODUCT_NOT_PUBLISHED: { retryable: false, meaning: 'a consumed product has no published version yet' },

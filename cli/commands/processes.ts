@@ -11,7 +11,7 @@ function untilSignal(): Promise<string> {
 }
 
 export async function serverCommand(config: Config, print: Print): Promise<number> {
-  const log = createLogger({ level: config.logLevel });
+  const log = createLogger({ level: config.logLevel, secrets: new Set(Object.values(config.secrets)) });
   const server = await openServer(config, log);
   const address = await server.app.listen({ host: config.host, port: config.port });
   print(`noetl server at ${address}; database ${config.databaseUrl ? redactUrl(config.databaseUrl) : 'embedded'}; bus ${config.natsUrl ?? ''}; pools ${config.pools.map((p) => p.name).join(', ')}`);
@@ -22,7 +22,7 @@ export async function serverCommand(config: Config, print: Print): Promise<numbe
 }
 
 export async function workerCommand(config: Config, pool: string, concurrency: number, print: Print): Promise<number> {
-  const log = createLogger({ level: config.logLevel });
+  const log = createLogger({ level: config.logLevel, secrets: new Set(Object.values(config.secrets)) });
   const { workers, close } = await openWorkers(config, log, pool, concurrency);
   print(`noetl worker ${workers.map((w) => w.id).join(', ')} serving pool ${pool} with concurrency ${concurrency}`);
   const signal = await untilSignal();

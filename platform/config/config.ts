@@ -30,6 +30,8 @@ export interface Config {
   maxDeliver: number;
   /** Where OpenLineage events also go: an http(s) URL, `file:<path>`, `bus`. */
   lineageTransports: string[];
+  /** The credentials this process can hand to steps, by `<domain>/<name>` (from NOETL_SECRET_<DOMAIN>__<NAME>). */
+  secrets: Record<string, string>;
 }
 
 export interface PoolSpec {
@@ -54,6 +56,7 @@ export const CONFIG_VARIABLES = [
   { name: 'NOETL_MAX_IN_FLIGHT', meaning: 'steps of one execution in flight at once', default: '64' },
   { name: 'NOETL_ACK_WAIT_MS', meaning: 'ack deadline of a command; a lost worker\'s step comes back after it', default: '30000' },
   { name: 'NOETL_MAX_DELIVER', meaning: 'deliveries of a command before it is a dead letter', default: '10' },
+  { name: 'NOETL_SECRET_<DOMAIN>__<NAME>', meaning: 'a credential a worker hands to steps of that domain that name it in their keychain', default: '(none)' },
   { name: 'NOETL_LINEAGE_TRANSPORTS', meaning: 'where OpenLineage events also go, comma-separated: an http(s) URL, file:<path>, bus', default: '(none)' },
 ] as const;
 
@@ -83,7 +86,19 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
     ackWaitMs: integer('NOETL_ACK_WAIT_MS', get('NOETL_ACK_WAIT_MS'), 30_000, 100, 3_600_000),
     maxDeliver: integer('NOETL_MAX_DELIVER', get('NOETL_MAX_DELIVER'), 10, 1, 1000),
     lineageTransports: (get('NOETL_LINEAGE_TRANSPORTS') ?? '').split(',').map((s) => s.trim()).filter(Boolean),
+    secrets: secretsOf(env),
   };
+}
+
+/** `NOETL_SECRET_RISK__WAREHOUSE=postgres://…` → `{ 'risk/warehouse': 'postgres://…' }`. */
+function secretsOf(env: Env): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(env)) {
+    const m = /^NOETL_SECRET_([A-Z][A-Z0-9_]*?)__([A-Z][A-Z0-9_]*)$/.exec(k);
+    if (!m || v === undefined || v === '') continue;
+    out[`${m[1]!.toLowerCase()}/${m[2]!.toLowerCase()}`] = v;
+  }
+  return out;
 }
 
 /** `default:cpu@64;gpu:gpu,highmem@4` → pools; the `@max` part is optional (64). */

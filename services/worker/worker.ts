@@ -13,7 +13,7 @@ import { NoetlError, asNoetlError } from '../../common/errors.ts';
 import { partitionColumns, type Contract } from '../../contracts/index.ts';
 import type { ColumnLineage, RunEventType } from '../../lineage/index.ts';
 import { SUBJECTS, type Bus, type Delivery, type ErrorInfo, type ExecutionEvent, type ExecutionEventBody, type QualityReport, type StepCommand, type StepResult, type Subscription, type TableRef } from '../../platform/bus/index.ts';
-import type { Logger } from '../../platform/log/logger.ts';
+import { redact, type Logger } from '../../platform/log/logger.ts';
 import { LocalArtifactStore } from './artifacts/local-store.ts';
 import { mergePartitions, writtenPartitions } from './gate/partitions.ts';
 import { describeGateFailure, runQualityGate } from './gate/quality-gate.ts';
@@ -30,6 +30,8 @@ export interface WorkerOptions {
   ackWaitMs?: number;
   /** Deliveries of one command before it is a dead letter. */
   maxDeliver?: number;
+  /** Credentials this worker can hand to steps, by `<domain>/<name>`. */
+  secrets?: Record<string, string>;
 }
 
 type Outcome = { ok: true; result: StepResult; quality?: QualityReport } | { ok: false; error: ErrorInfo; quality?: QualityReport };
@@ -134,13 +136,20 @@ export class Worker {
       if (!tool) throw new NoetlError('E_PLAYBOOK_UNKNOWN_TOOL', `no tool "${cmd.tool.kind}" on worker ${this.id}`);
       const outputPath = this.artifacts.stagingPath(cmd.executionId, cmd.step, cmd.attempt);
       const duckdb = this.duckdb!;
-      const result = await untilAborted(tool.run({ signal, heartbeat, log, command: cmd, artifacts: this.artifacts, duckdb, outputPath, lineage }), signal);
+      const credential = (name: string): string => {
+        const value = this.options.secrets?.[`${cmd.domain}/${name}`];
+        if (value === undefined) throw new NoetlError('E_CREDENTIAL_MISSING', `worker ${this.id} has no credential "${name}" for domain ${cmd.domain}: set NOETL_SECRET_${cmd.domain.toUpperCase()}__${name.toUpperCase()} where the workers run`);
+        return value;
+      };
+      const result = await untilAborted(tool.run({ signal, heartbeat, log, command: cmd, artifacts: this.artifacts, duckdb, outputPath, lineage, credential }), signal);
       if (!cmd.produces) return { ok: true, result };
       return await this.gate(cmd, result, duckdb);
     } catch (e) {
       const err = asNoetlError(e, 'E_TOOL_FAILED');
-      log.warn('step failed', { code: err.code, error: err.message });
-      return { ok: false, error: { code: err.code, message: err.message, retryable: err.retryable } };
+      // A driver may echo a connection string: no credential value leaves this worker.
+      const message = redact(err.message, Object.values(this.options.secrets ?? {}));
+      log.warn('step failed', { code: err.code, error: message });
+      return { ok: false, error: { code: err.code, message, retryable: err.retryable } };
     }
   }
 

@@ -24,7 +24,7 @@ describe('README in sync with the code', () => {
   });
 
   it('lists every configuration variable with its meaning and default', () => {
-    const rows = tableRows(/^\| `NOETL_[A-Z_]+` \|/);
+    const rows = tableRows(/^\| `NOETL_[A-Z_<>]+` \|/);
     assert.deepEqual(
       rows.map(([name, meaning, def]) => ({ name: name!.replace(/`/g, ''), meaning, default: def!.replace(/`/g, '') })),
       CONFIG_VARIABLES.map((v) => ({ ...v })),

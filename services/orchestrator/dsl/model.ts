@@ -46,6 +46,8 @@ export interface Playbook {
   name: string;
   description: string | undefined;
   workload: Record<string, unknown>;
+  /** Credentials the playbook may use, by name; their values stay with the workers. */
+  keychain: { name: string; kind: string | undefined }[];
   steps: Step[];
   file: string;
 }

@@ -57,6 +57,10 @@ function checkPlaybook(p: Playbook, source: YamlSource, ctx: CheckContext): Diag
     if (s.produces !== undefined && !ctx.products.has(s.produces)) {
       report('E_PLAYBOOK_UNDEFINED_PRODUCT', [...s.path, 'produces'], `step "${s.name}" produces "${s.produces}", which has no contract`);
     }
+    const credential = s.tool.credential;
+    if (credential !== undefined && (typeof credential !== 'string' || !p.keychain.some((k) => k.name === credential))) {
+      report('E_PLAYBOOK_UNDEFINED_CREDENTIAL', [...s.path, 'tool', 'credential'], `step "${s.name}" uses credential ${JSON.stringify(credential)}, which the playbook's keychain does not declare`);
+    }
     s.consumes.forEach((c, i) => {
       if (!ctx.products.has(c)) report('E_PLAYBOOK_UNDEFINED_PRODUCT', [...s.path, 'consumes', i], `step "${s.name}" consumes "${c}", which has no contract`);
     });
@@ -101,6 +105,7 @@ function editDistance(a: string, b: string): number {
 
 type Raw = {
   metadata: { name: string; description?: string };
+  keychain?: { name: string; kind?: string }[];
   workload?: Record<string, unknown>;
   workflow: RawStep[];
 };
@@ -125,6 +130,7 @@ function toModel(raw: Raw, file: string, domain: string): Playbook {
     name: raw.metadata.name,
     description: raw.metadata.description,
     workload: raw.workload ?? {},
+    keychain: (raw.keychain ?? []).map((k) => ({ name: k.name, kind: k.kind })),
     file,
     steps: raw.workflow.map((s, i): Step => {
       const path: PathSegment[] = ['workflow', i];

@@ -2,10 +2,11 @@
 import { duckdbTool } from './duckdb-tool.ts';
 import { httpTool } from './http-tool.ts';
 import { noopTool } from './noop-tool.ts';
+import { postgresTool } from './postgres-tool.ts';
 import type { Tool } from './tool.ts';
 
 export type { Tool, ToolContext } from './tool.ts';
 export { describeParquet } from './duckdb-tool.ts';
 
-export const TOOLS: ReadonlyMap<string, Tool> = new Map([duckdbTool, httpTool, noopTool].map((t) => [t.kind, t]));
+export const TOOLS: ReadonlyMap<string, Tool> = new Map([duckdbTool, httpTool, noopTool, postgresTool].map((t) => [t.kind, t]));
 export const TOOL_KINDS: ReadonlySet<string> = new Set(TOOLS.keys());

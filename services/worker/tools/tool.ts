@@ -18,6 +18,8 @@ export interface ToolContext {
   duckdb: DuckDBInstance;
   /** Where a table output of this attempt is to be written. */
   outputPath: string;
+  /** The value of a credential the playbook's keychain declares, from this worker's vault. Never log it. */
+  credential: (name: string) => string;
   /** What a tool learns about its output's lineage (e.g. column lineage of its SQL), for the step's OpenLineage event. */
   lineage: { columnLineage?: ColumnLineage };
 }

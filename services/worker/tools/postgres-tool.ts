@@ -1,0 +1,94 @@
+/**
+ * `postgres`: one statement with bound parameters — workload values go in
+ * `params`, never into the SQL text — on the connection a keychain credential
+ * names. Rows stream through a cursor into Parquet (typed from PostgreSQL's own
+ * column types), so a large result never sits in memory; a statement without
+ * rows returns its row count.
+ *
+ *   keychain: [{ name: warehouse, kind: postgres }]
+ *   tool: { kind: postgres, credential: warehouse, sql: "SELECT * FROM orders WHERE day = $1", params: ["{{ workload.day }}"] }
+ */
+import fs from 'node:fs';
+import pg from 'pg';
+import Cursor from 'pg-cursor';
+import { NoetlError } from '../../../common/errors.ts';
+import { renderDeep } from '../../../common/expressions.ts';
+import { quoteIdent, sqlLiteral } from '../../../contracts/index.ts';
+import { describeParquet } from './duckdb-tool.ts';
+import { templateScope, type Tool } from './tool.ts';
+
+/** PostgreSQL type oids → DuckDB types; anything else arrives as text. */
+const TYPES: Record<number, string> = {
+  16: 'BOOLEAN', 20: 'BIGINT', 21: 'SMALLINT', 23: 'INTEGER', 700: 'FLOAT', 701: 'DOUBLE', 1700: 'DOUBLE',
+  1082: 'DATE', 1114: 'TIMESTAMP', 1184: 'TIMESTAMPTZ', 1083: 'TIME', 2950: 'UUID', 114: 'JSON', 3802: 'JSON',
+};
+
+const BATCH = 10_000;
+
+export const postgresTool: Tool = {
+  kind: 'postgres',
+  async run(ctx) {
+    const spec = ctx.command.tool as { credential?: string; sql?: string; params?: unknown[] };
+    if (typeof spec.sql !== 'string' || spec.sql.trim() === '') throw new NoetlError('E_PLAYBOOK_INVALID', `step "${ctx.command.step}": tool postgres needs "sql"`);
+    if (typeof spec.credential !== 'string') throw new NoetlError('E_PLAYBOOK_INVALID', `step "${ctx.command.step}": tool postgres needs "credential" (a keychain name)`);
+    const params = renderDeep(spec.params ?? [], templateScope(ctx.command));
+    const client = new pg.Client({ connectionString: ctx.credential(spec.credential), types: { getTypeParser: () => (v: string) => v } });
+    const onAbort = (): void => void client.end().catch(() => undefined);
+    ctx.signal.addEventListener('abort', onAbort, { once: true });
+    try {
+      await client.connect();
+      const cursor = client.query(new Cursor<Record<string, unknown>>(spec.sql, params));
+      const ndjson = `${ctx.outputPath}.ndjson`;
+      const out = fs.createWriteStream(ndjson);
+      let batch: Batch;
+      let total = 0;
+      try {
+        do {
+          batch = await read(cursor, BATCH);
+          for (const r of batch.rows) out.write(JSON.stringify(r) + '\n');
+          total += batch.rows.length;
+          ctx.heartbeat();
+        } while (batch.rows.length === BATCH);
+      } finally {
+        await new Promise<void>((resolve) => out.end(resolve));
+        await cursor.close();
+      }
+      if (batch.fields.length === 0) {
+        fs.rmSync(ndjson, { force: true });
+        return { kind: 'value', value: { rowCount: batch.rowCount ?? total } };
+      }
+      return await toParquet(ctx, ndjson, batch.fields);
+    } catch (e) {
+      if (e instanceof NoetlError) throw e;
+      throw new NoetlError('E_TOOL_SQL', `step "${ctx.command.step}": ${(e as Error).message}`, { cause: e });
+    } finally {
+      ctx.signal.removeEventListener('abort', onAbort);
+      await client.end().catch(() => undefined);
+    }
+  },
+};
+
+interface Batch {
+  rows: Record<string, unknown>[];
+  fields: { name: string; dataTypeID: number }[];
+  rowCount: number | null;
+}
+
+function read(cursor: Cursor<Record<string, unknown>>, n: number): Promise<Batch> {
+  return new Promise((resolve, reject) => {
+    cursor.read(n, (err, rows, result) => (err ? reject(err) : resolve({ rows, fields: result.fields, rowCount: result.rowCount })));
+  });
+}
+
+async function toParquet(ctx: Parameters<Tool['run']>[0], ndjson: string, fields: { name: string; dataTypeID: number }[]) {
+  const columns = fields.map((f) => `${sqlLiteral(f.name)}: ${sqlLiteral(TYPES[f.dataTypeID] ?? 'VARCHAR')}`).join(', ');
+  const select = fields.map((f) => quoteIdent(f.name)).join(', ');
+  const conn = await ctx.duckdb.connect();
+  try {
+    await conn.run(`COPY (SELECT ${select} FROM read_json(${sqlLiteral(ndjson)}, format = 'newline_delimited', columns = {${columns}})) TO ${sqlLiteral(ctx.outputPath)} (FORMAT PARQUET)`);
+    return await describeParquet(conn, ctx.artifacts, ctx.outputPath);
+  } finally {
+    conn.closeSync();
+    fs.rmSync(ndjson, { force: true });
+  }
+}

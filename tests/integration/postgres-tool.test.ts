@@ -73,7 +73,7 @@ describe('postgres tool', () => {
     assert.equal(n.rows[0]!.n, '50000', 'the table is still there');
   });
 
-  it('keeps the credential out of events, lineage and logs', async () => {
+  it('keeps the credential out of events, lineage and logs', () => {
     const everything = JSON.stringify(events) + logs.join('\n');
     assert.ok(events.length > 0 && logs.length > 0);
     assert.ok(!everything.includes(SECRET), 'the secret appears nowhere');

@@ -49,9 +49,10 @@ export const postgresTool: Tool = {
           total += batch.rows.length;
           ctx.heartbeat();
         } while (batch.rows.length === BATCH);
-      } finally {
-        await new Promise<void>((resolve) => out.end(resolve));
         await cursor.close();
+      } finally {
+        // After an error the cursor is done for; closing it would wait forever. Ending the client frees it.
+        await new Promise<void>((resolve) => out.end(resolve));
       }
       if (batch.fields.length === 0) {
         fs.rmSync(ndjson, { force: true });

@@ -7,39 +7,10 @@
  */
 import { randomUUID } from 'node:crypto';
 import { sql } from 'kysely';
-import pg from 'pg';
-import { createLogger, lineage, migrate, openDatabase, type Database } from '../platform/index.ts';
+import { createLogger, lineage, migrate } from '../platform/index.ts';
 import { buildApp } from '../services/registry/index.ts';
+import { freshBenchDatabase } from './fresh-database.ts';
 import { report } from './report.ts';
-
-const ADMIN = process.env.NOETL_BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
-
-async function freshDatabase(): Promise<{ database: Database; kind: string; drop: () => Promise<void> }> {
-  const name = `noetl_bench_lineage_${Date.now()}`;
-  try {
-    const c = new pg.Client({ connectionString: ADMIN });
-    await c.connect();
-    await c.query(`CREATE DATABASE ${name}`);
-    await c.end();
-    const u = new URL(ADMIN);
-    u.pathname = `/${name}`;
-    const database = await openDatabase({ kind: 'postgres', url: u.toString() });
-    return {
-      database,
-      kind: 'PostgreSQL',
-      async drop() {
-        await database.close();
-        const d = new pg.Client({ connectionString: ADMIN });
-        await d.connect();
-        await d.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-        await d.end();
-      },
-    };
-  } catch {
-    const database = await openDatabase({ kind: 'embedded', dataDir: undefined });
-    return { database, kind: 'embedded PGlite', drop: () => database.close() };
-  }
-}
 
 function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))]!;
@@ -59,7 +30,9 @@ function event(i: number): Record<string, unknown> {
 }
 
 export async function lineageBench(datasets: number, samples: number): Promise<void> {
-  const { database, kind, drop } = await freshDatabase();
+  const fresh = await freshBenchDatabase('noetl_bench_lineage');
+  const database = await fresh.open();
+  const kind = fresh.kind;
   try {
     await migrate(database);
     const db = database.db;
@@ -118,6 +91,7 @@ export async function lineageBench(datasets: number, samples: number): Promise<v
       targets: { depth10: 'p50 <= 20 ms, p99 <= 100 ms', batchIngest: '>= 5000 events/s' },
     });
   } finally {
-    await drop();
+    await database.close();
+    await fresh.drop();
   }
 }

@@ -13,12 +13,10 @@ import os from 'node:os';
 import path from 'node:path';
 import { AckPolicy, jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
-import pg from 'pg';
 import { loadConfig, type Config } from '../platform/index.ts';
 import { openRuntime } from '../cli/runtime.ts';
+import { freshBenchDatabase } from './fresh-database.ts';
 import { report } from './report.ts';
-
-const ADMIN = process.env.NOETL_BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 
 function freePort(): Promise<number> {
   return new Promise((resolve) => {
@@ -40,28 +38,6 @@ async function startNats(dir: string): Promise<{ url: string; stop: () => void }
   return { url: `nats://127.0.0.1:${port}`, stop: () => child.kill() };
 }
 
-async function freshDatabase(): Promise<{ url: string | undefined; drop: () => Promise<void> }> {
-  const name = `noetl_bench_${Date.now()}`;
-  try {
-    const c = new pg.Client({ connectionString: ADMIN });
-    await c.connect();
-    await c.query(`CREATE DATABASE ${name}`);
-    await c.end();
-  } catch {
-    return { url: undefined, drop: () => Promise.resolve() };
-  }
-  const u = new URL(ADMIN);
-  u.pathname = `/${name}`;
-  return {
-    url: u.toString(),
-    async drop() {
-      const c = new pg.Client({ connectionString: ADMIN });
-      await c.connect();
-      await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-      await c.end();
-    },
-  };
-}
 
 function writeDomain(root: string, steps: number): void {
   const dir = path.join(root, 'domains', 'bench');
@@ -117,8 +93,8 @@ export async function orchestrationBench(steps: number): Promise<void> {
     const rtt = await rawRoundTrip(nats.url, 1000);
     rows.push({ case: 'raw JetStream publish → pull → ack (baseline)', bus: 'JetStream', 'ms/step': rtt, 'steps/s': 1000 / rtt, 'x baseline': 1 });
     for (const bus of ['in-process', 'JetStream'] as const) {
-      const db = await freshDatabase();
-      if (db.url) dbKind = 'PostgreSQL';
+      const db = await freshBenchDatabase('noetl_bench');
+      dbKind = db.kind;
       const config = loadConfig({
         NOETL_HOME: path.join(root, `home-${bus}`),
         NOETL_DOMAINS_DIR: path.join(root, 'domains'),

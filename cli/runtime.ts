@@ -129,11 +129,14 @@ export async function openRuntime(config: Config, options: { log?: Logger; worke
     snapshot: checked.snapshot,
     playbooks: checked.playbooks,
     async close() {
-      await supervisor.stop();
-      for (const w of workers) await w.stop();
-      for (const b of workerBuses) await b.close();
-      await bus.close();
-      await database.close();
+      try {
+        await supervisor.stop();
+        for (const w of workers) await w.stop();
+        for (const b of workerBuses) await b.close();
+        await bus.close();
+      } finally {
+        await database.close();
+      }
     },
   };
 }
@@ -171,10 +174,13 @@ export async function openServer(config: Config, log: Logger): Promise<Server> {
     app,
     supervisor,
     async close() {
-      await app.close();
-      await supervisor.stop();
-      await bus.close();
-      await database.close();
+      try {
+        await app.close();
+        await supervisor.stop();
+        await bus.close();
+      } finally {
+        await database.close();
+      }
     },
   };
 }

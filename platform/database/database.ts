@@ -33,6 +33,9 @@ function openPostgres(url: string): Database {
   // int8 and numeric come back as numbers: counts and sizes here fit in a double.
   const types = { getTypeParser: (oid: number, format?: 'text' | 'binary') => (oid === 20 || oid === 1700 ? (v: string) => Number(v) : (pg.types.getTypeParser(oid, format) as (v: string) => unknown)) };
   const pool = new pg.Pool({ connectionString: url, max: 10, types });
+  // An idle connection the server drops (a restart, a terminated backend) is replaced on next use;
+  // without a listener its error would crash the process.
+  pool.on('error', () => undefined);
   const db = new Kysely<Schema>({ dialect: new PostgresDialect({ pool }) });
   return {
     db,

@@ -5,7 +5,9 @@ import path from 'node:path';
 import { describe, it } from 'node:test';
 import { sql } from 'kysely';
 import { migrate, openDatabase, readMigrations } from '../../platform/index.ts';
+import pg from 'pg';
 import { DATABASE_ADAPTERS, withDatabase } from '../helpers/databases.ts';
+import { ADMIN_URL, freshPostgres } from '../helpers/postgres.ts';
 import { tempDir } from '../helpers/workspace.ts';
 
 const TABLES = ['domains', 'products', 'contract_versions', 'playbooks', 'playbook_versions', 'executions', 'events', 'artifacts', 'materializations', 'quality_results'];
@@ -77,6 +79,27 @@ describe('embedded database on disk', () => {
       assert.deepEqual(rows, [{ name: 'risk' }], 'data survived; a stale lock was taken over');
     } finally {
       await second.close();
+    }
+  });
+});
+
+describe('PostgreSQL connections', () => {
+  it('survives the server dropping an idle pooled connection (the next query reconnects)', async () => {
+    const fresh = await freshPostgres();
+    const database = await openDatabase({ kind: 'postgres', url: fresh.url });
+    try {
+      await migrate(database);
+      const admin = new pg.Client({ connectionString: ADMIN_URL });
+      await admin.connect();
+      // Terminate this database's backends, as a restart or an administrator would.
+      await admin.query('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()', [new URL(fresh.url).pathname.slice(1)]);
+      await admin.end();
+      await new Promise((r) => setTimeout(r, 300));
+      const rows = await database.db.selectFrom('domains').select('name').execute();
+      assert.deepEqual(rows, []);
+    } finally {
+      await database.close();
+      await fresh.drop();
     }
   });
 });

@@ -111,8 +111,9 @@ export type ExecutionEventBody = EventBody;
 
 /**
  * One entry of an execution's event log. `eventId` makes applying it idempotent;
- * `lineage` is the OpenLineage run event the change amounts to, when there is one.
+ * `lineage` holds the OpenLineage run events the change amounts to (a step that
+ * starts is both START and RUNNING), when there are any.
  */
-export type ExecutionEvent = EventBody & { eventId: string; executionId: string; at: string; lineage?: RunEvent };
+export type ExecutionEvent = EventBody & { eventId: string; executionId: string; at: string; lineage?: RunEvent[] };
 
 export type EventType = ExecutionEvent['type'];

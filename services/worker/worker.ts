@@ -198,7 +198,9 @@ export class Worker {
 
   private emit(cmd: StepCommand, eventId: string, body: ExecutionEventBody, lineage: RunEventType, result?: StepResult, error?: string, columnLineage?: ColumnLineage, quality?: QualityReport): Promise<void> {
     const at = new Date().toISOString();
-    const event: ExecutionEvent = { ...body, eventId, executionId: cmd.executionId, at, lineage: stepLineage(cmd, lineage, at, result, error, columnLineage, quality) };
+    // A step that starts is running at once: START and RUNNING go together.
+    const types: RunEventType[] = lineage === 'START' ? ['START', 'RUNNING'] : [lineage];
+    const event: ExecutionEvent = { ...body, eventId, executionId: cmd.executionId, at, lineage: types.map((t) => stepLineage(cmd, t, at, result, error, columnLineage, quality)) };
     return this.options.bus.publish(SUBJECTS.events(cmd.executionId), event, { msgId: eventId });
   }
 }

@@ -80,6 +80,8 @@ for (const mode of ['embedded', 'postgres'] as const) {
       const stored = await rt.database.db.selectFrom('lineage_events').select(['event_type', 'job_name', 'event']).execute();
       assert.equal(stored.filter((e) => e.job_name === 'score_applications' && e.event_type === 'COMPLETE').length, 1);
       assert.equal(stored.filter((e) => e.job_name.startsWith('score_applications.') && e.event_type === 'START').length, 4);
+      assert.equal(stored.filter((e) => e.job_name.startsWith('score_applications.') && e.event_type === 'RUNNING').length, 4);
+      assert.deepEqual(stored.filter((e) => e.job_name === 'score_applications').map((e) => e.event_type).sort(), ['COMPLETE', 'RUNNING', 'START']);
       for (const e of stored) assert.deepEqual(openLineageErrors(e.event), [], `${e.job_name} ${e.event_type}`);
       const score = stored.find((e) => e.job_name === 'score_applications.score' && e.event_type === 'COMPLETE')!.event as { outputs: { facets: Record<string, { owners?: unknown; assertions?: { assertion: string; success: boolean }[] }> }[] };
       const facets = score.outputs[0]!.facets;

@@ -126,7 +126,7 @@ export class ExecutionStore {
       const fresh = new Set(await insertEvents(db, events));
       const inserted = events.filter((e) => fresh.delete(e.eventId));
       for (const e of inserted) await applyEffects(db, e);
-      const completed = inserted.flatMap((e) => (e.lineage?.eventType === 'COMPLETE' ? [e.lineage as unknown as AnyLineageEvent] : []));
+      const completed = inserted.flatMap((e) => (e.lineage ?? []).filter((l) => l.eventType === 'COMPLETE') as unknown as AnyLineageEvent[]);
       if (completed.length > 0) await addToGraph(db, completed);
       return inserted;
     };
@@ -145,7 +145,7 @@ async function insertEvents(db: Db | Tx, events: readonly ExecutionEvent[]): Pro
     return sql`(${e.eventId}::text, ${e.executionId}::text, ${e.type}::text, ${'step' in e ? e.step : null}::text, ${JSON.stringify(payload)}::jsonb, ${e.at}::timestamptz)`;
   });
   const lineage = events.flatMap((e) =>
-    e.lineage ? [sql`(${e.eventId}::text, ${e.lineage.run.runId}::text, ${e.lineage.eventType}::text, ${e.lineage.job.namespace}::text, ${e.lineage.job.name}::text, ${e.lineage.eventTime}::timestamptz, ${JSON.stringify(e.lineage)}::jsonb, ${eventKey(e.lineage)}::text, ${e.lineage.producer}::text)`] : [],
+    (e.lineage ?? []).map((l) => sql`(${e.eventId}::text, ${l.run.runId}::text, ${l.eventType}::text, ${l.job.namespace}::text, ${l.job.name}::text, ${l.eventTime}::timestamptz, ${JSON.stringify(l)}::jsonb, ${eventKey(l)}::text, ${l.producer}::text)`),
   );
   const insertLineage =
     lineage.length === 0
@@ -170,7 +170,7 @@ async function insertEvents(db: Db | Tx, events: readonly ExecutionEvent[]): Pro
 function hasEffects(e: ExecutionEvent): boolean {
   switch (e.type) {
     case 'step.completed':
-      return e.result.kind === 'table' || e.quality !== undefined || (e.lineage?.inputs.length ?? 0) > 0;
+      return e.result.kind === 'table' || e.quality !== undefined || (e.lineage ?? []).some((l) => l.inputs.length > 0);
     case 'step.failed':
       return e.quality !== undefined;
     case 'execution.completed':

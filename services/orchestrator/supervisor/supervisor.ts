@@ -289,7 +289,7 @@ export class Supervisor {
 
   /** Best effort: a transport that fails is logged and never holds up an execution. */
   private forwardLineage(events: readonly ExecutionEvent[]): void {
-    const lineage = events.flatMap((e) => (e.lineage ? [e.lineage] : []));
+    const lineage = events.flatMap((e) => e.lineage ?? []);
     if (lineage.length === 0) return;
     for (const t of this.options.lineageTransports ?? []) {
       t.send(lineage).catch((err: unknown) => this.options.log.warn('lineage transport failed', { transport: t.name, error: asNoetlError(err).message }));
@@ -328,7 +328,7 @@ export class Supervisor {
     const executionId = run.state.executionId;
     const at = new Date().toISOString();
     const lineage = executionLineage(run, body, at);
-    return { ...body, eventId: `${executionId}:${key}`, executionId, at, ...(lineage ? { lineage } : {}) };
+    return { ...body, eventId: `${executionId}:${key}`, executionId, at, ...(lineage.length > 0 ? { lineage } : {}) };
   }
 
   private async send(run: Running, step: string, attempt: number, notBefore: string | undefined): Promise<void> {
@@ -399,12 +399,24 @@ function decisionEvent(executionId: string, d: Decision): { body: ExecutionEvent
   }
 }
 
-/** The OpenLineage event of an execution's start and end; other orchestrator events have none. */
-function executionLineage(run: Running, body: ExecutionEventBody, at: string): RunEvent | undefined {
+/**
+ * The OpenLineage events of an execution: START when it starts, RUNNING when its
+ * first step is dispatched, then COMPLETE, FAIL or ABORT; other orchestrator events have none.
+ */
+function executionLineage(run: Running, body: ExecutionEventBody, at: string): RunEvent[] {
   const ref = { executionId: run.state.executionId, domain: run.playbook.domain, playbook: run.playbook.name };
-  if (body.type === 'execution.started') return executionRunEvent(ref, 'START', at);
-  if (body.type === 'execution.completed') return executionRunEvent(ref, 'COMPLETE', at);
-  if (body.type === 'execution.failed') return executionRunEvent(ref, 'FAIL', at, body.error.message);
-  if (body.type === 'execution.cancelled') return executionRunEvent(ref, 'ABORT', at, body.reason);
-  return undefined;
+  switch (body.type) {
+    case 'execution.started':
+      return [executionRunEvent(ref, 'START', at)];
+    case 'step.dispatched':
+      return body.step === run.net.start && body.attempt === 1 ? [executionRunEvent(ref, 'RUNNING', at)] : [];
+    case 'execution.completed':
+      return [executionRunEvent(ref, 'COMPLETE', at)];
+    case 'execution.failed':
+      return [executionRunEvent(ref, 'FAIL', at, body.error.message)];
+    case 'execution.cancelled':
+      return [executionRunEvent(ref, 'ABORT', at, body.reason)];
+    default:
+      return [];
+  }
 }

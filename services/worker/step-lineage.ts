@@ -4,9 +4,10 @@
  * table, named as the product when it produces one, with the column lineage
  * its tool worked out.
  */
-import { productDataset, stepDataset, stepRunEvent, type ColumnLineage, type DatasetRef, type RunEvent, type RunEventType } from '../../lineage/index.ts';
+import { productDataset, stepDataset, stepRunEvent, type DatasetRef, type RunEvent, type RunEventType } from '../../lineage/index.ts';
 import type { Contract } from '../../contracts/index.ts';
 import type { QualityReport, StepCommand, StepResult } from '../../platform/bus/messages.ts';
+import type { ToolLineage } from './tools/tool.ts';
 
 /** The dataset an earlier step's table is: its product if it published one, else the step's own output. */
 export function datasetOfStep(cmd: StepCommand, step: string): DatasetRef {
@@ -18,7 +19,8 @@ function playbookName(cmd: StepCommand): string {
   return cmd.playbook.slice(cmd.playbook.indexOf('/') + 1);
 }
 
-export function stepLineage(cmd: StepCommand, eventType: RunEventType, at: string, result?: StepResult, error?: string, columnLineage?: ColumnLineage, quality?: QualityReport): RunEvent {
+export function stepLineage(cmd: StepCommand, eventType: RunEventType, at: string, result?: StepResult, error?: string, tool: ToolLineage = {}, quality?: QualityReport): RunEvent {
+  const columnLineage = tool.columnLineage;
   const upstream = cmd.upstream.flatMap((u) => {
     const r = cmd.scope.results[u.step];
     return r?.kind === 'table' ? [{ dataset: datasetOfStep(cmd, u.step), schema: r.schema }] : [];
@@ -38,7 +40,7 @@ export function stepLineage(cmd: StepCommand, eventType: RunEventType, at: strin
   const sql = cmd.tool.kind === 'duckdb' && typeof cmd.tool.sql === 'string' ? cmd.tool.sql : undefined;
   return stepRunEvent(
     { executionId: cmd.executionId, domain: cmd.domain, playbook: playbookName(cmd), step: cmd.step, attempt: cmd.attempt, toolKind: cmd.tool.kind },
-    { eventType, eventTime: at, inputs: [...upstream, ...products], ...(output ? { output } : {}), ...(sql !== undefined ? { sql } : {}), ...(error !== undefined ? { error } : {}) },
+    { eventType, eventTime: at, inputs: [...upstream, ...products, ...(tool.inputs ?? [])], ...(output ? { output } : {}), ...(sql !== undefined ? { sql } : {}), ...(error !== undefined ? { error } : {}) },
   );
 }
 

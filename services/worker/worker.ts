@@ -11,14 +11,14 @@ import os from 'node:os';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { NoetlError, asNoetlError } from '../../common/errors.ts';
 import { partitionColumns, type Contract } from '../../contracts/index.ts';
-import type { ColumnLineage, RunEventType } from '../../lineage/index.ts';
+import type { RunEventType } from '../../lineage/index.ts';
 import { SUBJECTS, type Bus, type Delivery, type ErrorInfo, type ExecutionEvent, type ExecutionEventBody, type QualityReport, type StepCommand, type StepResult, type Subscription, type TableRef } from '../../platform/bus/index.ts';
 import { redact, type Logger } from '../../platform/log/logger.ts';
 import { LocalArtifactStore } from './artifacts/local-store.ts';
 import { mergePartitions, writtenPartitions } from './gate/partitions.ts';
 import { describeGateFailure, runQualityGate } from './gate/quality-gate.ts';
 import { stepLineage } from './step-lineage.ts';
-import { describeParquet, TOOLS } from './tools/index.ts';
+import { describeParquet, TOOLS, type ToolLineage } from './tools/index.ts';
 
 export interface WorkerOptions {
   bus: Bus;
@@ -111,12 +111,12 @@ export class Worker {
       this.emit(cmd, `${cmd.commandId}:started:${m.deliveryCount}`, { type: 'step.started', step: cmd.step, attempt: cmd.attempt, worker: this.id }, 'START').catch((e: unknown) =>
         log.warn('could not report the step started', { error: asNoetlError(e).message }),
       );
-      const toolLineage: { columnLineage?: ColumnLineage } = {};
+      const toolLineage: ToolLineage = {};
       const outcome = await this.execute(cmd, abort.signal, () => m.working(), log, toolLineage);
       const durationMs = Date.now() - started;
       const quality = outcome.quality ? { quality: outcome.quality } : {};
       if (outcome.ok) {
-        await this.emit(cmd, `${cmd.commandId}:completed`, { type: 'step.completed', step: cmd.step, attempt: cmd.attempt, result: outcome.result, ...quality, durationMs }, 'COMPLETE', outcome.result, undefined, toolLineage.columnLineage, outcome.quality);
+        await this.emit(cmd, `${cmd.commandId}:completed`, { type: 'step.completed', step: cmd.step, attempt: cmd.attempt, result: outcome.result, ...quality, durationMs }, 'COMPLETE', outcome.result, undefined, toolLineage, outcome.quality);
       } else {
         await this.emit(cmd, `${cmd.commandId}:failed`, { type: 'step.failed', step: cmd.step, attempt: cmd.attempt, error: outcome.error, ...quality, durationMs }, outcome.error.code === 'E_CANCELLED' ? 'ABORT' : 'FAIL', undefined, outcome.error.message);
       }
@@ -129,7 +129,7 @@ export class Worker {
     }
   }
 
-  private async execute(cmd: StepCommand, signal: AbortSignal, heartbeat: () => void, log: Logger, lineage: { columnLineage?: ColumnLineage }): Promise<Outcome> {
+  private async execute(cmd: StepCommand, signal: AbortSignal, heartbeat: () => void, log: Logger, lineage: ToolLineage): Promise<Outcome> {
     try {
       signal.throwIfAborted();
       const tool = TOOLS.get(cmd.tool.kind);
@@ -196,11 +196,11 @@ export class Worker {
     await this.emit(cmd, `${cmd.commandId}:dead`, { type: 'step.failed', step: cmd.step, attempt: cmd.attempt, error, durationMs: 0 }, 'FAIL', undefined, error.message).catch(() => undefined);
   }
 
-  private emit(cmd: StepCommand, eventId: string, body: ExecutionEventBody, lineage: RunEventType, result?: StepResult, error?: string, columnLineage?: ColumnLineage, quality?: QualityReport): Promise<void> {
+  private emit(cmd: StepCommand, eventId: string, body: ExecutionEventBody, lineage: RunEventType, result?: StepResult, error?: string, tool?: ToolLineage, quality?: QualityReport): Promise<void> {
     const at = new Date().toISOString();
     // A step that starts is running at once: START and RUNNING go together.
     const types: RunEventType[] = lineage === 'START' ? ['START', 'RUNNING'] : [lineage];
-    const event: ExecutionEvent = { ...body, eventId, executionId: cmd.executionId, at, lineage: types.map((t) => stepLineage(cmd, t, at, result, error, columnLineage, quality)) };
+    const event: ExecutionEvent = { ...body, eventId, executionId: cmd.executionId, at, lineage: types.map((t) => stepLineage(cmd, t, at, result, error, tool, quality)) };
     return this.options.bus.publish(SUBJECTS.events(cmd.executionId), event, { msgId: eventId });
   }
 }

@@ -62,6 +62,15 @@ describe('postgres tool', () => {
     assert.equal(revenue.kind === 'table' && revenue.rows, 1);
   });
 
+  it('reports the PostgreSQL table as a lineage input, with column lineage into the step and on to DuckDB', async () => {
+    const dbName = new URL(db.url).pathname.slice(1);
+    const edges = await rt.database.db.selectFrom('lineage_column_edges').selectAll().where('src_namespace', '=', 'postgres://127.0.0.1:5432').execute();
+    assert.ok(edges.some((e) => e.src_name === `${dbName}.public.orders` && e.src_column === 'amount' && e.dst_name === 'daily_revenue.orders' && e.dst_column === 'amount' && e.transformation === 'DIRECT/IDENTITY'), JSON.stringify(edges.slice(0, 3)));
+    assert.ok(edges.some((e) => e.src_column === 'day' && e.transformation === 'INDIRECT/FILTER'));
+    const next = await rt.database.db.selectFrom('lineage_column_edges').selectAll().where('src_name', '=', 'daily_revenue.orders').where('src_column', '=', 'amount').execute();
+    assert.ok(next.some((e) => e.dst_name === 'daily_revenue.revenue' && e.dst_column === 'revenue' && e.transformation === 'DIRECT/AGGREGATION'));
+  });
+
   it('never splices workload values into SQL: an injection attempt is just a value', async () => {
     const r = await buildPlaybook(rt, 'shop/daily_revenue', { day: "2026-11-27'; DROP TABLE orders; --" }, () => undefined);
     assert.equal(r.state.status, 'failed');

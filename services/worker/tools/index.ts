@@ -5,7 +5,7 @@ import { noopTool } from './noop-tool.ts';
 import { postgresTool } from './postgres-tool.ts';
 import type { Tool } from './tool.ts';
 
-export type { Tool, ToolContext } from './tool.ts';
+export type { Tool, ToolContext, ToolLineage } from './tool.ts';
 export { describeParquet } from './duckdb-tool.ts';
 
 export const TOOLS: ReadonlyMap<string, Tool> = new Map([duckdbTool, httpTool, noopTool, postgresTool].map((t) => [t.kind, t]));

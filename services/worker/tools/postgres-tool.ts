@@ -15,7 +15,8 @@ import { NoetlError } from '../../../common/errors.ts';
 import { renderDeep } from '../../../common/expressions.ts';
 import { quoteIdent, sqlLiteral } from '../../../contracts/index.ts';
 import { describeParquet } from './duckdb-tool.ts';
-import { templateScope, type Tool } from './tool.ts';
+import { columnLineageFromAst, type SqlSources } from '../../../lineage/index.ts';
+import { templateScope, type Tool, type ToolLineage } from './tool.ts';
 
 /** PostgreSQL type oids → DuckDB types; anything else arrives as text. */
 const TYPES: Record<number, string> = {
@@ -58,7 +59,9 @@ export const postgresTool: Tool = {
         fs.rmSync(ndjson, { force: true });
         return { kind: 'value', value: { rowCount: batch.rowCount ?? total } };
       }
-      return await toParquet(ctx, ndjson, batch.fields);
+      const ref = await toParquet(ctx, ndjson, batch.fields);
+      await reportLineage(ctx, client, spec.sql, ref.schema.map((c) => c.name)).catch((e: unknown) => ctx.log.debug('no lineage for this query', { error: (e as Error).message }));
+      return ref;
     } catch (e) {
       if (e instanceof NoetlError) throw e;
       throw new NoetlError('E_TOOL_SQL', `step "${ctx.command.step}": ${(e as Error).message}`, { cause: e });
@@ -92,4 +95,53 @@ async function toParquet(ctx: Parameters<Tool['run']>[0], ndjson: string, fields
     conn.closeSync();
     fs.rmSync(ndjson, { force: true });
   }
+}
+
+/**
+ * The tables a query reads, as OpenLineage datasets (namespace `postgres://host:port`,
+ * name `database.schema.table`; never the credentials), and its column lineage
+ * through DuckDB's parser, which reads PostgreSQL's SELECT syntax.
+ */
+async function reportLineage(ctx: Parameters<Tool['run']>[0], client: pg.Client, sql: string, outputColumns: string[]): Promise<void> {
+  const conn = await ctx.duckdb.connect();
+  let ast: unknown;
+  try {
+    ast = JSON.parse(String((await conn.runAndReadAll(`SELECT json_serialize_sql(${sqlLiteral(sql)})`)).getRows()[0]?.[0]));
+  } finally {
+    conn.closeSync();
+  }
+  const tables = baseTables(ast);
+  if (tables.length === 0) return;
+  const namespace = `postgres://${client.host}:${client.port}`;
+  const sources: SqlSources = { tables: {}, files: {} };
+  const inputs: NonNullable<ToolLineage['inputs']> = [];
+  for (const t of tables) {
+    const schema = t.schema || 'public';
+    const cols = await client.query<{ column_name: string; data_type: string }>(
+      'SELECT column_name, data_type FROM information_schema.columns WHERE table_schema = $1 AND table_name = $2 ORDER BY ordinal_position',
+      [schema, t.table],
+    );
+    if (cols.rows.length === 0) continue;
+    const dataset = { namespace, name: `${client.database ?? ''}.${schema}.${t.table}` };
+    sources.tables[t.table.toLowerCase()] = { dataset, columns: cols.rows.map((c) => c.column_name) };
+    inputs.push({ dataset, schema: cols.rows.map((c) => ({ name: c.column_name, type: c.data_type })) });
+  }
+  ctx.lineage.inputs = inputs;
+  const columns = columnLineageFromAst(ast, sources, outputColumns);
+  if (columns) ctx.lineage.columnLineage = columns;
+}
+
+/** Every table a statement names in FROM and JOIN clauses. */
+function baseTables(ast: unknown): { schema: string; table: string }[] {
+  const out: { schema: string; table: string }[] = [];
+  const visit = (v: unknown): void => {
+    if (Array.isArray(v)) v.forEach(visit);
+    else if (v !== null && typeof v === 'object') {
+      const n = v as Record<string, unknown>;
+      if (n.type === 'BASE_TABLE' && typeof n.table_name === 'string') out.push({ schema: typeof n.schema_name === 'string' ? n.schema_name : '', table: n.table_name });
+      Object.values(n).forEach(visit);
+    }
+  };
+  visit(ast);
+  return out;
 }

@@ -4,7 +4,7 @@
  * returns a small JSON value or a reference to a table. Never rows.
  */
 import type { DuckDBInstance } from '@duckdb/node-api';
-import type { ColumnLineage } from '../../../lineage/index.ts';
+import type { ColumnLineage, DatasetRef } from '../../../lineage/index.ts';
 import type { Logger } from '../../../platform/log/logger.ts';
 import type { StepCommand, StepResult } from '../../../platform/bus/messages.ts';
 import type { LocalArtifactStore } from '../artifacts/local-store.ts';
@@ -21,7 +21,7 @@ export interface ToolContext {
   /** The value of a credential the playbook's keychain declares, from this worker's vault. Never log it. */
   credential: (name: string) => string;
   /** What a tool learns about its output's lineage (e.g. column lineage of its SQL), for the step's OpenLineage event. */
-  lineage: { columnLineage?: ColumnLineage };
+  lineage: ToolLineage;
 }
 
 export interface Tool {
@@ -32,4 +32,10 @@ export interface Tool {
 /** What a tool's templates see: the execution scope plus the attempt number. */
 export function templateScope(command: StepCommand): Record<string, unknown> {
   return { ...command.scope, attempt: command.attempt };
+}
+
+/** What a tool reports about its output's lineage: the column lineage of its query, and inputs outside noetl (e.g. PostgreSQL tables). */
+export interface ToolLineage {
+  columnLineage?: ColumnLineage;
+  inputs?: { dataset: DatasetRef; schema: { name: string; type: string }[] }[];
 }

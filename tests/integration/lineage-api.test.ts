@@ -131,6 +131,9 @@ describe('lineage API', () => {
     const body = res.json<{ products: { id: string; owners: string[] }[]; domains: string[] }>();
     assert.deepEqual(body.products.map((p) => [p.id, p.owners]), [['marketing.campaign_targets', ['growth-analytics@example.com']]]);
     assert.deepEqual(body.domains, ['marketing']);
+    const col = await app.inject({ method: 'GET', url: `/api/v1/lineage/impact?${qs({ ...RISK, column: 'score' })}` });
+    const byColumn = col.json<{ products: { id: string; columns: string[] }[] }>();
+    assert.deepEqual(byColumn.products, [{ id: 'marketing.campaign_targets', domain: 'marketing', owners: ['growth-analytics@example.com'], columns: ['best_score'] }]);
   });
 
   it('serves Marquez\'s lineage shape', async () => {

@@ -259,8 +259,7 @@ class PlanBuilder {
   }
 
   standalone(s: StandaloneSpec): void {
-    const failing = s.failing ?? (s.failingQuery ? `__query__:${s.failingQuery}` : undefined);
-    this.plan.checks.push({ id: s.id, title: s.title, column: s.column, severity: s.severity, comparison: s.comparison, query: s.query, extras: {}, ...(failing ? { failing } : {}) });
+    this.plan.checks.push({ id: s.id, title: s.title, column: s.column, severity: s.severity, comparison: s.comparison, query: s.query, extras: {}, ...(s.failing ? { failing: s.failing } : {}), ...(s.failingQuery ? { failingQuery: s.failingQuery } : {}) });
   }
 }
 
@@ -272,9 +271,10 @@ export function fusedQuery(plan: CheckPlan, source: string): string {
 
 /** The query listing up to five rows (sample columns only) that break a check; undefined when there is nothing safe to show. */
 export function sampleQuery(plan: CheckPlan, check: Check, limit = 5): string | undefined {
-  if (!check.failing || plan.sampleColumns.length === 0) return undefined;
+  if (plan.sampleColumns.length === 0) return undefined;
   const cols = plan.sampleColumns.map(quoteIdent).join(', ');
-  if (check.failing.startsWith('__query__:')) return `SELECT ${cols} FROM (${check.failing.slice('__query__:'.length)}) LIMIT ${limit}`;
+  if (check.failingQuery !== undefined) return `SELECT ${cols} FROM (${check.failingQuery}) LIMIT ${limit}`;
+  if (check.failing === undefined) return undefined;
   return `SELECT ${cols} FROM ${SOURCE.table} WHERE ${check.failing} LIMIT ${limit}`;
 }
 

@@ -18,6 +18,8 @@ export interface Check {
   transform?: { kind: 'ageSeconds' } | { kind: 'ratioTo'; ref: string };
   /** WHERE predicate (with placeholders) selecting the rows that break the check, for samples. */
   failing?: string;
+  /** Or a whole query whose rows are the failures (a failingRows rule), for samples. */
+  failingQuery?: string;
 }
 
 export interface CheckPlan {

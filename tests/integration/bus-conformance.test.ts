@@ -1,6 +1,8 @@
 /** The bus conformance suite against every adapter available here: in-process, and JetStream on a real nats-server. */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { jetstreamManager } from '@nats-io/jetstream';
+import { connect } from '@nats-io/transport-node';
 import { JetStreamBus, MemoryBus } from '../../platform/bus/index.ts';
 import { busConformance } from '../conformance/bus-suite.ts';
 import { freePort, startNatsServer, type TestNatsServer } from '../helpers/nats-server.ts';
@@ -29,10 +31,18 @@ describe('JetStream adapter: start-up errors', () => {
     await assert.rejects(JetStreamBus.connect({ url }), (e: unknown) => (e as { code?: string }).code === 'E_BUS_UNAVAILABLE' && (e as Error).message.includes(url));
   });
 
-  it('creates its streams idempotently', async () => {
+  it('creates its streams idempotently, with file storage', async () => {
     const a = await JetStreamBus.connect({ url: nats.url });
     const b = await JetStreamBus.connect({ url: nats.url });
     await a.close();
     await b.close();
+    const nc = await connect({ servers: nats.url });
+    try {
+      const jsm = await jetstreamManager(nc);
+      const streams = (await jsm.streams.list().next()).map((s) => [s.config.name, s.config.storage]).sort();
+      assert.deepEqual(streams, [['NOETL_COMMANDS', 'file'], ['NOETL_EVENTS', 'file'], ['NOETL_LINEAGE', 'file']]);
+    } finally {
+      await nc.close();
+    }
   });
 });

@@ -142,6 +142,13 @@ describe('every check kind on real Parquet', () => {
     assert.deepEqual(failed(o), ['schema:*']);
   });
 
+  it('samples the rows a failing-rows query returns, key columns only', async () => {
+    const o = await gate(`SELECT * REPLACE (CASE WHEN order_id IN (8, 9) THEN TIMESTAMP '2026-07-01 00:00:00' ELSE ordered_at END AS ordered_at) FROM (${CLEAN})`);
+    const c = o.checks.find((x) => x.id === 'orders.failingRows.2')!;
+    assert.equal(c.observed, 4);
+    assert.deepEqual(c.samples!.map((s) => `${String(s.order_id)}/${String(s.line)}`).sort(), ['8/0', '8/1', '9/0', '9/1']);
+  });
+
   it('shows at most five failing rows, key columns only, never PII', async () => {
     const o = await gate(`SELECT * REPLACE (CASE WHEN order_id < 20 THEN 'bad' ELSE email END AS email) FROM (${CLEAN})`);
     const c = o.checks.find((x) => x.id === 'email.pattern')!;

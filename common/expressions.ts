@@ -76,3 +76,27 @@ function stripBraces(expression: string): string {
   const m = /^\s*\{\{([\s\S]*)\}\}\s*$/.exec(expression);
   return (m ? m[1]! : expression).trim();
 }
+
+/**
+ * Evaluates a value: a string that is one `{{ expression }}` and nothing else
+ * gives the expression's own value (a number, list or object, not its text);
+ * other strings are rendered; lists and objects are evaluated member by member.
+ */
+export function evaluateValue(value: unknown, scope: Scope): unknown {
+  if (typeof value === 'string') {
+    const m = /^\s*\{\{([\s\S]*)\}\}\s*$/.exec(value);
+    if (!m || m[1]!.includes('{{') || m[1]!.includes('}}')) return renderTemplate(value, scope);
+    const rendered = renderTemplate(`{{ (${m[1]!.trim()}) | tojson }}`, scope);
+    try {
+      return JSON.parse(rendered) as unknown;
+    } catch {
+      return rendered;
+    }
+  }
+  if (Array.isArray(value)) return value.map((v: unknown) => evaluateValue(v, scope));
+  if (value !== null && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, evaluateValue(v, scope)]));
+  return value;
+}
+
+/** Guards and values together: what the engine needs to route, set variables and expand loops. */
+export const EXPRESSIONS = { guard: evaluateGuard, value: evaluateValue };

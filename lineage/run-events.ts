@@ -24,6 +24,8 @@ export interface ExecutionRun {
 export interface StepRun extends ExecutionRun {
   step: string;
   attempt: number;
+  /** Which run of the step (in a cycle) and which loop item, e.g. `@2[3]`; empty for a plain step. */
+  unit?: string;
   toolKind: string;
 }
 
@@ -46,7 +48,7 @@ export interface StepRunDetails {
 
 /** The run id of a step attempt: stable, so START and COMPLETE name the same run. */
 export function stepRunId(run: StepRun): string {
-  return uuidFromName(`${run.executionId}/${run.step}/${run.attempt}`);
+  return uuidFromName(`${run.executionId}/${run.step}${run.unit ?? ''}/${run.attempt}`);
 }
 
 export function stepRunEvent(run: StepRun, d: StepRunDetails): RunEvent {

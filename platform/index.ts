@@ -2,7 +2,7 @@
 export { loadConfig, redactUrl, CONFIG_VARIABLES, type Config, type LogLevel, type PoolSpec } from './config/config.ts';
 export { openDatabase, type Database, type DatabaseTarget, type Db } from './database/database.ts';
 export { migrate, readMigrations, type Migration, type MigrationReport } from './database/migrator.ts';
-export type { Schema } from './database/schema.ts';
+export type { ParentCommand, Schema } from './database/schema.ts';
 export * from './bus/index.ts';
 export { createLogger, redact, type Logger } from './log/logger.ts';
 export { loadDomains, type DomainsSnapshot, type LoadedDomain, type LoadedContract, type LoadedPlaybook } from './domains/load-domains.ts';

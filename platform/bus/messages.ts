@@ -39,7 +39,8 @@ export interface TableRef {
   sha256: string;
 }
 
-export type StepResult = TableRef | { kind: 'value'; value: unknown } | { kind: 'none' };
+/** What a step gives back: a table by reference, a small JSON value, nothing, or (a loop) one result per item. */
+export type StepResult = TableRef | { kind: 'value'; value: unknown } | { kind: 'none' } | { kind: 'list'; items: StepResult[] };
 
 /** One check's outcome, as the contracts core computes it. */
 export type QualityCheckOutcome = CheckResult;
@@ -71,9 +72,13 @@ export interface StepCommand {
   domain: string;
   step: string;
   attempt: number;
+  /** Which time the step runs in this execution (it runs again when a cycle comes back to it); absent = 1. */
+  run?: number;
+  /** For a loop step: the item this command runs. */
+  iteration?: number;
   tool: { kind: string; [option: string]: unknown };
-  /** Template scope: workload, execution_id and the results of finished steps. */
-  scope: { workload: Record<string, unknown>; execution_id: string; results: Record<string, StepResult> };
+  /** Template scope: workload, execution_id, vars, the results of finished steps and, in a loop, the item. */
+  scope: ExecutionScope;
   /** Published products the step reads, by product id. */
   consumes: Record<string, TableRef>;
   /** Steps with an arc into this one, with the product each publishes: where the data comes from, for lineage. */
@@ -95,12 +100,30 @@ export interface StepCommand {
     | undefined;
 }
 
+/** What templates see of an execution. */
+export interface ExecutionScope {
+  /** In a loop: the item under the loop's iterator name, and `iteration`. */
+  [name: string]: unknown;
+  workload: Record<string, unknown>;
+  execution_id: string;
+  results: Record<string, StepResult>;
+  /** Variables set by the arcs taken so far. */
+  vars: Record<string, unknown>;
+}
+
+/** Which run of a step, and which item of a loop, an event is about; absent = the first run, no loop. */
+interface Unit {
+  run?: number;
+  iteration?: number;
+}
+
 type EventBody =
   | { type: 'execution.started'; playbook: string; workload: Record<string, unknown>; consumes?: Record<string, TableRef> }
-  | { type: 'step.dispatched'; step: string; attempt: number; commandId: string; notBefore?: string }
-  | { type: 'step.started'; step: string; attempt: number; worker: string }
-  | { type: 'step.completed'; step: string; attempt: number; result: StepResult; quality?: QualityReport; durationMs: number }
-  | { type: 'step.failed'; step: string; attempt: number; error: ErrorInfo; quality?: QualityReport; durationMs: number }
+  | ({ type: 'step.dispatched'; step: string; attempt: number; commandId: string; notBefore?: string } & Unit)
+  | { type: 'loop.started'; step: string; run?: number; items: unknown[] }
+  | ({ type: 'step.started'; step: string; attempt: number; worker: string } & Unit)
+  | ({ type: 'step.completed'; step: string; attempt: number; result: StepResult; quality?: QualityReport; durationMs: number } & Unit)
+  | ({ type: 'step.failed'; step: string; attempt: number; error: ErrorInfo; quality?: QualityReport; durationMs: number } & Unit)
   | { type: 'step.skipped'; step: string }
   | { type: 'execution.completed' }
   | { type: 'execution.cancelled'; reason: string }

@@ -59,6 +59,18 @@ export interface ExecutionsTable {
   error: ColumnType<Record<string, unknown> | null, string | null, string | null>;
   started_at: Timestamp;
   finished_at: Timestamp | null;
+  parent_id: ColumnType<string | null, string | null | undefined, never>;
+  parent_command: ColumnType<ParentCommand | null, string | null | undefined, never>;
+}
+
+/** The parent step a child execution answers (see migrations/004). */
+export interface ParentCommand {
+  executionId: string;
+  commandId: string;
+  step: string;
+  attempt: number;
+  run?: number;
+  iteration?: number;
 }
 
 export interface EventsTable {

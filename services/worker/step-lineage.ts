@@ -15,6 +15,11 @@ export function datasetOfStep(cmd: StepCommand, step: string): DatasetRef {
   return produces ? productDataset(produces) : stepDataset(cmd.domain, playbookName(cmd), step);
 }
 
+/** `@2` for a step's second run in a cycle, `[3]` for item 3 of a loop; empty otherwise. */
+export function unitSuffix(cmd: Pick<StepCommand, 'run' | 'iteration'>): string {
+  return `${cmd.run !== undefined && cmd.run > 1 ? `@${cmd.run}` : ''}${cmd.iteration !== undefined ? `[${cmd.iteration}]` : ''}`;
+}
+
 function playbookName(cmd: StepCommand): string {
   return cmd.playbook.slice(cmd.playbook.indexOf('/') + 1);
 }
@@ -39,7 +44,7 @@ export function stepLineage(cmd: StepCommand, eventType: RunEventType, at: strin
       : undefined;
   const sql = cmd.tool.kind === 'duckdb' && typeof cmd.tool.sql === 'string' ? cmd.tool.sql : undefined;
   return stepRunEvent(
-    { executionId: cmd.executionId, domain: cmd.domain, playbook: playbookName(cmd), step: cmd.step, attempt: cmd.attempt, toolKind: cmd.tool.kind },
+    { executionId: cmd.executionId, domain: cmd.domain, playbook: playbookName(cmd), step: cmd.step, attempt: cmd.attempt, unit: unitSuffix(cmd), toolKind: cmd.tool.kind },
     { eventType, eventTime: at, inputs: [...upstream, ...products, ...(tool.inputs ?? [])], ...(output ? { output } : {}), ...(sql !== undefined ? { sql } : {}), ...(error !== undefined ? { error } : {}) },
   );
 }

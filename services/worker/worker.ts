@@ -18,7 +18,7 @@ import { LocalArtifactStore } from './artifacts/local-store.ts';
 import { mergePartitions, writtenPartitions } from './gate/partitions.ts';
 import { describeGateFailure, runQualityGate } from './gate/quality-gate.ts';
 import { stepLineage } from './step-lineage.ts';
-import { describeParquet, TOOLS, type ToolLineage } from './tools/index.ts';
+import { describeParquet, runTools, type ToolLineage } from './tools/index.ts';
 
 export interface WorkerOptions {
   bus: Bus;
@@ -108,7 +108,7 @@ export class Worker {
       if (this.cancelled.has(cmd.executionId)) abort.abort(new NoetlError('E_CANCELLED', 'the execution was cancelled'));
       // One started event per delivery, so a redelivery to another worker shows in the log.
       // Not waited for: it informs, decides nothing, and the outcome follows it on the same stream.
-      this.emit(cmd, `${cmd.commandId}:started:${m.deliveryCount}`, { type: 'step.started', step: cmd.step, attempt: cmd.attempt, worker: this.id }, 'START').catch((e: unknown) =>
+      this.emit(cmd, `${cmd.commandId}:started:${m.deliveryCount}`, { type: 'step.started', step: cmd.step, attempt: cmd.attempt, ...unitOf(cmd), worker: this.id }, 'START').catch((e: unknown) =>
         log.warn('could not report the step started', { error: asNoetlError(e).message }),
       );
       const toolLineage: ToolLineage = {};
@@ -116,9 +116,9 @@ export class Worker {
       const durationMs = Date.now() - started;
       const quality = outcome.quality ? { quality: outcome.quality } : {};
       if (outcome.ok) {
-        await this.emit(cmd, `${cmd.commandId}:completed`, { type: 'step.completed', step: cmd.step, attempt: cmd.attempt, result: outcome.result, ...quality, durationMs }, 'COMPLETE', outcome.result, undefined, toolLineage, outcome.quality);
+        await this.emit(cmd, `${cmd.commandId}:completed`, { type: 'step.completed', step: cmd.step, attempt: cmd.attempt, ...unitOf(cmd), result: outcome.result, ...quality, durationMs }, 'COMPLETE', outcome.result, undefined, toolLineage, outcome.quality);
       } else {
-        await this.emit(cmd, `${cmd.commandId}:failed`, { type: 'step.failed', step: cmd.step, attempt: cmd.attempt, error: outcome.error, ...quality, durationMs }, outcome.error.code === 'E_CANCELLED' ? 'ABORT' : 'FAIL', undefined, outcome.error.message);
+        await this.emit(cmd, `${cmd.commandId}:failed`, { type: 'step.failed', step: cmd.step, attempt: cmd.attempt, ...unitOf(cmd), error: outcome.error, ...quality, durationMs }, outcome.error.code === 'E_CANCELLED' ? 'ABORT' : 'FAIL', undefined, outcome.error.message);
       }
       m.ack();
     } finally {
@@ -132,16 +132,14 @@ export class Worker {
   private async execute(cmd: StepCommand, signal: AbortSignal, heartbeat: () => void, log: Logger, lineage: ToolLineage): Promise<Outcome> {
     try {
       signal.throwIfAborted();
-      const tool = TOOLS.get(cmd.tool.kind);
-      if (!tool) throw new NoetlError('E_PLAYBOOK_UNKNOWN_TOOL', `no tool "${cmd.tool.kind}" on worker ${this.id}`);
-      const outputPath = this.artifacts.stagingPath(cmd.executionId, cmd.step, cmd.attempt);
+      const outputPath = this.artifacts.stagingPath(cmd.executionId, unitFileName(cmd), cmd.attempt);
       const duckdb = this.duckdb!;
       const credential = (name: string): string => {
         const value = this.options.secrets?.[`${cmd.domain}/${name}`];
         if (value === undefined) throw new NoetlError('E_CREDENTIAL_MISSING', `worker ${this.id} has no credential "${name}" for domain ${cmd.domain}: set NOETL_SECRET_${cmd.domain.toUpperCase()}__${name.toUpperCase()} where the workers run`);
         return value;
       };
-      const result = await untilAborted(tool.run({ signal, heartbeat, log, command: cmd, artifacts: this.artifacts, duckdb, outputPath, lineage, credential }), signal);
+      const result = await untilAborted(runTools({ signal, heartbeat, log, command: cmd, artifacts: this.artifacts, duckdb, outputPath, lineage, credential }, this.id), signal);
       if (!cmd.produces) return { ok: true, result };
       return await this.gate(cmd, result, duckdb);
     } catch (e) {
@@ -160,7 +158,7 @@ export class Worker {
     if (result.kind !== 'table') {
       return { ok: false, error: { code: 'E_SCHEMA_NONCONFORMANT', message: `step "${cmd.step}" produces ${produces.productId} but returned no table`, retryable: false } };
     }
-    const materializationId = `${cmd.executionId}.${cmd.step}.${cmd.attempt}`;
+    const materializationId = `${cmd.executionId}.${unitFileName(cmd)}.${cmd.attempt}`;
     const partitionCols = partitionColumns(contract);
     const staged = this.artifacts.resolve(result.uri);
     const previous = produces.previous ? this.artifacts.resolve(produces.previous.uri) : undefined;
@@ -193,7 +191,7 @@ export class Worker {
   private async deadLetter(cmd: StepCommand): Promise<void> {
     const error = { code: 'E_DEAD_LETTER', message: `step "${cmd.step}" was delivered ${this.options.maxDeliver ?? 10} times without an outcome (workers died or timed out each time)`, retryable: false };
     this.options.log.error('dead letter', { execution: cmd.executionId, step: cmd.step });
-    await this.emit(cmd, `${cmd.commandId}:dead`, { type: 'step.failed', step: cmd.step, attempt: cmd.attempt, error, durationMs: 0 }, 'FAIL', undefined, error.message).catch(() => undefined);
+    await this.emit(cmd, `${cmd.commandId}:dead`, { type: 'step.failed', step: cmd.step, attempt: cmd.attempt, ...unitOf(cmd), error, durationMs: 0 }, 'FAIL', undefined, error.message).catch(() => undefined);
   }
 
   private emit(cmd: StepCommand, eventId: string, body: ExecutionEventBody, lineage: RunEventType, result?: StepResult, error?: string, tool?: ToolLineage, quality?: QualityReport): Promise<void> {
@@ -203,6 +201,16 @@ export class Worker {
     const event: ExecutionEvent = { ...body, eventId, executionId: cmd.executionId, at, lineage: types.map((t) => stepLineage(cmd, t, at, result, error, tool, quality)) };
     return this.options.bus.publish(SUBJECTS.events(cmd.executionId), event, { msgId: eventId });
   }
+}
+
+/** The run and loop item of a command, as its events carry them. */
+function unitOf(cmd: StepCommand): { run?: number; iteration?: number } {
+  return { ...(cmd.run !== undefined ? { run: cmd.run } : {}), ...(cmd.iteration !== undefined ? { iteration: cmd.iteration } : {}) };
+}
+
+/** A file-name-safe name of what a command runs: `step`, `step.run2`, `step.item3`. */
+function unitFileName(cmd: StepCommand): string {
+  return `${cmd.step}${cmd.run !== undefined && cmd.run > 1 ? `.run${cmd.run}` : ''}${cmd.iteration !== undefined ? `.item${cmd.iteration}` : ''}`;
 }
 
 /** Settles with the work, or rejects with the abort reason as soon as the signal fires. */

@@ -1,57 +1,11 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { evaluateGuard } from '../../common/expressions.ts';
-import type { ExecutionEvent } from '../../platform/bus/messages.ts';
-import { apply, compileNet, decide, initialState, parsePlaybook, replay, type Decision, type ExecutionState, type Limits, type Net } from '../../services/orchestrator/index.ts';
+import { EXPRESSIONS } from '../../common/expressions.ts';
+import { Harness, netOf } from '../helpers/engine-harness.ts';
+import { decide, DEFAULT_LIMITS, replay, type Net } from '../../services/orchestrator/index.ts';
 import { retryDelayMs } from '../../services/orchestrator/engine/backoff.ts';
 
-const ctx = { toolKinds: new Set(['noop']), products: new Set<string>() };
-
-function net(workflow: string): Net {
-  const text = `apiVersion: noetl.io/v2\nkind: Playbook\nmetadata: { name: t }\nworkload: { go: false }\nworkflow:\n${workflow}`;
-  const r = parsePlaybook(text, 't.yaml', 'd', ctx);
-  assert.deepEqual(r.diagnostics, []);
-  return compileNet(r.playbook!);
-}
-
-/** Drives an execution as the supervisor would, completing dispatched steps in the given order. */
-class Harness {
-  state: ExecutionState;
-  log: ExecutionEvent[] = [];
-  private n = 0;
-  constructor(readonly net: Net, workload: Record<string, unknown> = {}) {
-    this.state = initialState(net, 'x', workload);
-    this.push({ type: 'execution.started', playbook: 'd/t', workload });
-  }
-  push(body: Record<string, unknown>, at = new Date(0).toISOString()): void {
-    const e = { ...body, eventId: `e${++this.n}`, executionId: 'x', at } as ExecutionEvent;
-    this.log.push(e);
-    this.state = apply(this.net, this.state, e, evaluateGuard);
-  }
-  /** Records the orchestrator's own decisions until only worker events can move things on. */
-  settle(limits?: Limits): Decision[] {
-    const all: Decision[] = [];
-    for (let d = decide(this.net, this.state, limits); d.length > 0; d = decide(this.net, this.state, limits)) {
-      for (const x of d) {
-        all.push(x);
-        if (x.type === 'dispatch') this.push({ type: 'step.dispatched', step: x.step, attempt: x.attempt, commandId: `${x.step}` });
-        if (x.type === 'skip') this.push({ type: 'step.skipped', step: x.step });
-        if (x.type === 'complete') this.push({ type: 'execution.completed' });
-        if (x.type === 'fail') this.push({ type: 'execution.failed', error: x.error });
-      }
-    }
-    return all;
-  }
-  complete(step: string, value: unknown = null, attempt = 1): void {
-    this.push({ type: 'step.completed', step, attempt, result: { kind: 'value', value }, durationMs: 1 });
-  }
-  fail(step: string, attempt: number, at: string, retryable = true): void {
-    this.push({ type: 'step.failed', step, attempt, error: { code: retryable ? 'E_TOOL_FAILED' : 'E_TOOL_SQL', message: 'boom', retryable }, durationMs: 1 }, at);
-  }
-  dispatched(): string[] {
-    return Object.entries(this.state.steps).filter(([, s]) => s.status === 'dispatched').map(([n]) => n).sort();
-  }
-}
+const net = (workflow: string): Net => netOf(workflow);
 
 const diamond = `  - step: start
     next: [{ step: a }, { step: b }]
@@ -73,7 +27,7 @@ describe('net engine', () => {
     h.complete('a');
     assert.deepEqual(h.settle(), [], 'the join waits for b');
     h.complete('b');
-    assert.deepEqual(h.settle(), [{ type: 'dispatch', step: 'join', attempt: 1 }]);
+    assert.deepEqual(h.settle(), [{ type: 'dispatch', step: 'join', attempt: 1, run: 1 }]);
     h.complete('join');
     assert.deepEqual(h.settle(), [{ type: 'complete' }]);
     assert.equal(h.state.status, 'completed');
@@ -83,9 +37,9 @@ describe('net engine', () => {
     const h = new Harness(net(diamond.replace('    next: [{ step: a }, { step: b }]', '    next:\n      mode: exclusive\n      arcs:\n        - { step: a, when: "{{ workload.go }}" }\n        - { step: b }')), { go: false });
     h.settle();
     h.complete('start');
-    assert.deepEqual(h.settle(), [{ type: 'skip', step: 'a' }, { type: 'dispatch', step: 'b', attempt: 1 }]);
+    assert.deepEqual(h.settle(), [{ type: 'skip', step: 'a' }, { type: 'dispatch', step: 'b', attempt: 1, run: 1 }]);
     h.complete('b');
-    assert.deepEqual(h.settle(), [{ type: 'dispatch', step: 'join', attempt: 1 }]);
+    assert.deepEqual(h.settle(), [{ type: 'dispatch', step: 'join', attempt: 1, run: 1 }]);
     h.complete('join');
     h.settle();
     assert.equal(h.state.status, 'completed');
@@ -96,7 +50,7 @@ describe('net engine', () => {
     const h = new Harness(net(diamond.replace('    next: [{ step: a }, { step: b }]', '    next:\n      mode: exclusive\n      arcs: [{ step: a }, { step: b }]')));
     h.settle();
     h.complete('start');
-    assert.deepEqual(h.settle(), [{ type: 'dispatch', step: 'a', attempt: 1 }, { type: 'skip', step: 'b' }]);
+    assert.deepEqual(h.settle(), [{ type: 'dispatch', step: 'a', attempt: 1, run: 1 }, { type: 'skip', step: 'b' }]);
   });
 
   it('a join whose inputs are all skipped is skipped and passes the skip on', () => {
@@ -123,7 +77,7 @@ describe('net engine', () => {
 `));
     h.settle();
     h.complete('start', 42);
-    assert.deepEqual(h.settle(), [{ type: 'dispatch', step: 'big', attempt: 1 }, { type: 'skip', step: 'small' }]);
+    assert.deepEqual(h.settle(), [{ type: 'dispatch', step: 'big', attempt: 1, run: 1 }, { type: 'skip', step: 'small' }]);
   });
 
   it('fails the execution when a step fails, after in-flight steps settle', () => {
@@ -144,7 +98,7 @@ describe('net engine', () => {
 
   it('fails with E_TEMPLATE when a guard cannot be evaluated', () => {
     const h = new Harness(net(`  - step: start
-    next: [{ step: a, when: "{{ workload.n + }}" }]
+    next: [{ step: a, when: "{{ workload.go | no_such_filter }}" }]
   - step: a
 `));
     h.settle();
@@ -172,9 +126,9 @@ describe('net engine', () => {
     h.settle();
     h.complete('b');
     h.settle();
-    const replayed = replay(n, h.log, evaluateGuard)!;
+    const replayed = replay(n, h.log, EXPRESSIONS)!;
     assert.deepEqual(replayed, h.state);
-    assert.deepEqual(decide(n, replayed), decide(n, h.state));
+    assert.deepEqual(decide(n, replayed, EXPRESSIONS), decide(n, h.state, EXPRESSIONS));
   });
 });
 
@@ -189,9 +143,9 @@ describe('retries, limits and cancellation', () => {
     const h = new Harness(net(flaky));
     h.settle();
     h.fail('start', 1, '2026-01-01T00:00:00.000Z');
-    assert.deepEqual(h.settle(), [{ type: 'dispatch', step: 'start', attempt: 2, notBefore: '2026-01-01T00:00:01.000Z' }]);
+    assert.deepEqual(h.settle(), [{ type: 'dispatch', step: 'start', attempt: 2, run: 1, notBefore: '2026-01-01T00:00:01.000Z' }]);
     h.fail('start', 2, '2026-01-01T00:00:05.000Z');
-    assert.deepEqual(h.settle(), [{ type: 'dispatch', step: 'start', attempt: 3, notBefore: '2026-01-01T00:00:07.000Z' }]);
+    assert.deepEqual(h.settle(), [{ type: 'dispatch', step: 'start', attempt: 3, run: 1, notBefore: '2026-01-01T00:00:07.000Z' }]);
     h.fail('start', 3, '2026-01-01T00:00:09.000Z');
     const d = h.settle();
     assert.equal(d[0]?.type, 'fail');
@@ -204,7 +158,7 @@ describe('retries, limits and cancellation', () => {
     h.fail('start', 1, '2026-01-01T00:00:00.000Z');
     h.settle();
     h.complete('start', null, 2);
-    assert.deepEqual(h.settle(), [{ type: 'dispatch', step: 'after', attempt: 1 }]);
+    assert.deepEqual(h.settle(), [{ type: 'dispatch', step: 'after', attempt: 1, run: 1 }]);
   });
 
   it('does not retry an error that is not retryable', () => {
@@ -250,7 +204,7 @@ describe('retries, limits and cancellation', () => {
   - step: c
   - step: d
 `));
-    const limits = { maxInFlight: 2 };
+    const limits = { ...DEFAULT_LIMITS, maxInFlight: 2 };
     h.settle(limits);
     h.complete('start');
     assert.deepEqual(h.settle(limits).map((x) => (x.type === 'dispatch' ? x.step : x.type)), ['a', 'b']);

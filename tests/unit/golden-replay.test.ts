@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, it } from 'node:test';
-import { evaluateGuard } from '../../common/expressions.ts';
+import { EXPRESSIONS } from '../../common/expressions.ts';
 import type { ExecutionEvent } from '../../platform/bus/messages.ts';
 import { compileNet, decide, parsePlaybook, replay, type Decision } from '../../services/orchestrator/index.ts';
 import { REPO_ROOT } from '../helpers/workspace.ts';
@@ -19,7 +19,7 @@ const logs = fs.readdirSync(dir).filter((f) => f.endsWith('.json'));
 function asDecision(e: ExecutionEvent): Decision | undefined {
   switch (e.type) {
     case 'step.dispatched':
-      return e.notBefore ? { type: 'dispatch', step: e.step, attempt: e.attempt, notBefore: e.notBefore } : { type: 'dispatch', step: e.step, attempt: e.attempt };
+      return { type: 'dispatch', step: e.step, attempt: e.attempt, run: e.run ?? 1, ...(e.notBefore ? { notBefore: e.notBefore } : {}) };
     case 'step.skipped':
       return { type: 'skip', step: e.step };
     case 'execution.completed':
@@ -46,15 +46,15 @@ describe('golden event logs replay to the same decisions', () => {
       golden.events.forEach((event, i) => {
         const recorded = asDecision(event);
         if (!recorded || i === 0) return;
-        const state = replay(net, golden.events.slice(0, i), evaluateGuard)!;
-        assert.deepEqual(decide(net, state).filter((d) => JSON.stringify(d) === JSON.stringify(recorded)), [recorded], `event ${i} (${event.type}${'step' in event ? ` ${event.step}` : ''}) is among the engine's decisions`);
+        const state = replay(net, golden.events.slice(0, i), EXPRESSIONS)!;
+        assert.deepEqual(decide(net, state, EXPRESSIONS).filter((d) => JSON.stringify(d) === JSON.stringify(recorded)), [recorded], `event ${i} (${event.type}${'step' in event ? ` ${event.step}` : ''}) is among the engine's decisions`);
         checked++;
       });
       assert.ok(checked >= 3, 'the log has orchestrator decisions to check');
-      const final = replay(net, golden.events, evaluateGuard)!;
+      const final = replay(net, golden.events, EXPRESSIONS)!;
       const last = golden.events.at(-1)!;
       assert.equal(final.status, last.type === 'execution.completed' ? 'completed' : 'failed');
-      assert.deepEqual(decide(net, final), [], 'nothing left to decide');
+      assert.deepEqual(decide(net, final, EXPRESSIONS), [], 'nothing left to decide');
     });
   }
 });

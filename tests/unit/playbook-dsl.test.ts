@@ -92,8 +92,8 @@ describe('playbook parsing and static checks', () => {
 
 describe('build order', () => {
   const pb = (ref: string, produces: string[], consumes: string[]): Playbook => ({
-    ref, domain: ref.split('/')[0]!, name: ref.split('/')[1]!, description: undefined, workload: {}, keychain: [], file: ref,
-    steps: [{ name: 's', desc: undefined, tool: { kind: 'noop' }, mode: 'inclusive', next: [], path: [], produces: produces[0], consumes, retry: undefined, timeoutMs: undefined, resources: [] }],
+    ref, domain: ref.split('/')[0]!, name: ref.split('/')[1]!, description: undefined, tags: [], workload: {}, workloadSchema: undefined, keychain: [], file: ref,
+    steps: [{ name: 's', desc: undefined, tool: { kind: 'noop' }, mode: 'inclusive', next: [], path: [], produces: produces[0], consumes, retry: [], loop: undefined, timeoutMs: undefined, resources: [] }],
   });
 
   it('puts producers before consumers and reports cycles', () => {

@@ -1,4 +1,4 @@
-export type { Playbook, Step, Arc, ToolSpec, RouteMode, RetryPolicy } from './model.ts';
-export { startStep } from './model.ts';
+export type { Playbook, Step, Arc, ToolSpec, RouteMode, RetryRule, RetryAction, BackoffPolicy, Loop } from './model.ts';
+export { startStep, toolsOf, PLAYBOOK_TOOL, TASKS_TOOL } from './model.ts';
 export { parsePlaybook, type CheckContext, type PlaybookParseResult } from './parse-playbook.ts';
 export { buildOrder, type BuildOrder } from './build-order.ts';

@@ -2,10 +2,10 @@
  * Retry delays. Deterministic: the jitter of an attempt comes from a hash of
  * the execution, step and attempt, so replaying a log makes the same decision.
  */
-import type { RetryPolicy } from '../dsl/model.ts';
+import type { BackoffPolicy } from '../dsl/model.ts';
 
 /** The delay before the attempt after `failedAttempt` (1-based). */
-export function retryDelayMs(policy: RetryPolicy, failedAttempt: number, seed: string): number {
+export function retryDelayMs(policy: BackoffPolicy, failedAttempt: number, seed: string): number {
   const base =
     policy.backoff === 'fixed' ? policy.delayMs : policy.backoff === 'linear' ? policy.delayMs * failedAttempt : policy.delayMs * 2 ** (failedAttempt - 1);
   const capped = Math.min(base, policy.maxDelayMs);

@@ -7,29 +7,48 @@
  * Tokens are `live` or `skip`. A router puts live tokens on the arcs it takes
  * and skip tokens on the others (dead-path elimination), so a join always
  * resolves: it fires when every input holds a token and one is live, and is
- * skipped (passing skips on) when all are skips.
+ * skipped (passing skips on) when all are skips. Arcs that close a cycle never
+ * carry skips; while a router goes round its cycle it holds back the arcs it
+ * did not take, and gives them their tokens when it leaves.
  */
 import { NoetlError, asNoetlError } from '../../../common/errors.ts';
-import type { ErrorInfo, ExecutionEvent, StepResult } from '../../../platform/bus/messages.ts';
+import type { ErrorInfo, ExecutionEvent, ExecutionScope, StepResult } from '../../../platform/bus/messages.ts';
+import type { RetryRule } from '../dsl/model.ts';
 import { retryDelayMs } from './backoff.ts';
-import type { Net, Transition } from './net.ts';
+import type { Net, OutputArc, Transition } from './net.ts';
 
 export type Token = 'live' | 'skip';
 export type StepStatus = 'waiting' | 'dispatched' | 'running' | 'retrying' | 'completed' | 'failed' | 'skipped';
 
-export interface StepState {
+/** One attempt chain: a step's run, or one item of a loop. */
+export interface Attempts {
   status: StepStatus;
   attempt: number;
   /** When the last attempt failed, for a retry's backoff. */
   failedAt?: string;
   /** When a dispatched retry may start. */
   notBefore?: string;
+  /** The retry rule that asked for the retry under way. */
+  rule?: number;
+}
+
+export interface LoopState {
+  items: unknown[];
+  iterations: Attempts[];
+  results: (StepResult | undefined)[];
+}
+
+export interface StepState extends Attempts {
+  /** Times the step has fired in this execution (0 before the first). */
+  run: number;
+  loop?: LoopState;
 }
 
 export interface ExecutionState {
   executionId: string;
   status: 'running' | 'completed' | 'failed' | 'cancelled';
   workload: Record<string, unknown>;
+  vars: Record<string, unknown>;
   marking: Record<string, Token>;
   steps: Record<string, StepState>;
   results: Record<string, StepResult>;
@@ -37,30 +56,44 @@ export interface ExecutionState {
 }
 
 export type Decision =
-  | { type: 'dispatch'; step: string; attempt: number; notBefore?: string }
+  | { type: 'dispatch'; step: string; attempt: number; run: number; iteration?: number; notBefore?: string }
+  | { type: 'loop'; step: string; run: number; items: unknown[] }
   | { type: 'skip'; step: string }
   | { type: 'complete' }
   | { type: 'fail'; error: ErrorInfo };
 
-/** Evaluates a `when` guard against a scope; injected so the engine stays free of the template library. */
-export type GuardEvaluator = (expression: string | boolean, scope: Record<string, unknown>) => boolean;
-
-export interface Limits {
-  /** Steps of one execution dispatched or running at once. */
-  maxInFlight: number;
+/** Evaluates guards and values against a scope; injected so the engine stays free of the template library. */
+export interface Expressions {
+  guard(expression: string | boolean, scope: Record<string, unknown>): boolean;
+  value(value: unknown, scope: Record<string, unknown>): unknown;
 }
 
-const NO_LIMITS: Limits = { maxInFlight: Number.POSITIVE_INFINITY };
+export interface Limits {
+  /** Steps (and loop items) of one execution dispatched or running at once. */
+  maxInFlight: number;
+  /** Runs of one step in one execution before a cycle counts as runaway. */
+  maxRuns: number;
+}
+
+export const DEFAULT_LIMITS: Limits = { maxInFlight: Number.POSITIVE_INFINITY, maxRuns: 1000 };
 
 export function initialState(net: Net, executionId: string, workload: Record<string, unknown>): ExecutionState {
   const steps: ExecutionState['steps'] = {};
-  for (const name of net.order) steps[name] = { status: 'waiting', attempt: 0 };
-  return { executionId, status: 'running', workload, marking: { [net.initialPlace]: 'live' }, steps, results: {}, error: undefined };
+  for (const name of net.order) steps[name] = { status: 'waiting', attempt: 0, run: 0 };
+  return { executionId, status: 'running', workload, vars: {}, marking: { [net.initialPlace]: 'live' }, steps, results: {}, error: undefined };
 }
 
-/** The template scope of an execution: workload, execution id and finished steps' results. */
-export function scopeOf(state: ExecutionState): { workload: Record<string, unknown>; execution_id: string; results: Record<string, StepResult> } {
-  return { workload: state.workload, execution_id: state.executionId, results: state.results };
+/** The template scope of an execution: workload, execution id, variables and finished steps' results. */
+export function scopeOf(state: ExecutionState): ExecutionScope {
+  return { workload: state.workload, execution_id: state.executionId, results: state.results, vars: state.vars };
+}
+
+/** The scope of one loop item: the execution's, plus the item under the loop's iterator name and its index. */
+export function itemScope(net: Net, state: ExecutionState, step: string, iteration: number | undefined): ExecutionScope {
+  const loop = transition(net, step).loop;
+  const items = state.steps[step]?.loop?.items;
+  if (!loop || iteration === undefined || !items) return scopeOf(state);
+  return { ...scopeOf(state), [loop.iterator]: items[iteration], iteration };
 }
 
 /**
@@ -71,49 +104,56 @@ export function scopeOf(state: ExecutionState): { workload: Record<string, unkno
  * are replaced rather than edited, so a snapshot (structuredClone) taken by a
  * caller stays valid.
  */
-export function apply(net: Net, state: ExecutionState, event: ExecutionEvent, guard: GuardEvaluator): ExecutionState {
+export function apply(net: Net, state: ExecutionState, event: ExecutionEvent, ex: Expressions): ExecutionState {
   const s = state;
   switch (event.type) {
     case 'execution.started':
       return s;
     case 'step.started': {
-      const step = s.steps[event.step];
-      if (step?.status === 'dispatched') s.steps[event.step] = { ...step, status: 'running' };
+      const unit = unitOf(s, event.step, event.run, event.iteration);
+      if (unit?.status === 'dispatched') setUnit(s, event.step, event.iteration, { ...unit, status: 'running' });
       return s;
     }
-    case 'step.dispatched':
-      consumeInputs(net, s, event.step);
-      s.steps[event.step] = event.notBefore ? { status: 'dispatched', attempt: event.attempt, notBefore: event.notBefore } : { status: 'dispatched', attempt: event.attempt };
+    case 'step.dispatched': {
+      const st = s.steps[event.step]!;
+      const at = { attempt: event.attempt, ...(event.notBefore ? { notBefore: event.notBefore } : {}) };
+      if (event.iteration !== undefined) {
+        setUnit(s, event.step, event.iteration, { status: 'dispatched', ...at });
+        return s;
+      }
+      // A retry keeps tokens that came in meanwhile; only a new run takes its inputs.
+      if (event.attempt === 1) consumeInputs(net, s, event.step);
+      s.steps[event.step] = { status: 'dispatched', ...at, run: event.run ?? st.run + (event.attempt === 1 ? 1 : 0) };
       return s;
+    }
+    case 'loop.started': {
+      consumeInputs(net, s, event.step);
+      const iterations = event.items.map((): Attempts => ({ status: 'waiting', attempt: 0 }));
+      s.steps[event.step] = { status: 'running', attempt: 1, run: event.run ?? 1, loop: { items: event.items, iterations, results: [] } };
+      if (event.items.length === 0) finish(net, s, event.step, { kind: 'list', items: [] }, ex);
+      return s;
+    }
     case 'execution.cancelled':
       s.status = 'cancelled';
       s.error = { code: 'E_CANCELLED', message: event.reason, retryable: false };
       return s;
     case 'step.skipped': {
       consumeInputs(net, s, event.step);
-      s.steps[event.step] = { status: 'skipped', attempt: s.steps[event.step]?.attempt ?? 0 };
-      for (const out of transition(net, event.step).outputs) s.marking[out.place] = 'skip';
+      const st = s.steps[event.step]!;
+      s.steps[event.step] = { status: 'skipped', attempt: st.attempt, run: st.run };
+      for (const out of transition(net, event.step).outputs) if (!out.back) s.marking[out.place] = 'skip';
       return s;
     }
     case 'step.completed': {
-      const step = s.steps[event.step];
-      if (!step || (step.status !== 'dispatched' && step.status !== 'running') || step.attempt !== event.attempt) return s;
-      s.steps[event.step] = { status: 'completed', attempt: step.attempt };
-      s.results[event.step] = event.result;
-      route(net, s, event.step, guard);
+      const unit = unitOf(s, event.step, event.run, event.iteration);
+      if (!unit || !inFlight(unit) || unit.attempt !== event.attempt) return s;
+      complete(net, s, event.step, event.iteration, event.result, ex);
       return s;
     }
     case 'step.failed': {
-      const step = s.steps[event.step];
-      if (!step || (step.status !== 'dispatched' && step.status !== 'running') || step.attempt !== event.attempt) return s;
-      const policy = transition(net, event.step).retry;
-      if (event.error.retryable && policy && event.attempt < policy.maxAttempts && s.status === 'running' && !s.error) {
-        s.steps[event.step] = { status: 'retrying', attempt: step.attempt, failedAt: event.at };
-        return s;
-      }
-      s.steps[event.step] = { status: 'failed', attempt: step.attempt };
-      const tries = event.attempt > 1 ? ` (attempt ${event.attempt})` : '';
-      s.error ??= { ...event.error, message: `step "${event.step}" failed${tries}: ${event.error.message}` };
+      const unit = unitOf(s, event.step, event.run, event.iteration);
+      if (!unit || !inFlight(unit) || unit.attempt !== event.attempt) return s;
+      onFailure(net, s, event.step, event.iteration, unit, event, ex);
       return s;
     }
     case 'execution.completed':
@@ -127,50 +167,60 @@ export function apply(net: Net, state: ExecutionState, event: ExecutionEvent, gu
 }
 
 /** What should happen next, given the state. Empty while steps are in flight and nothing is enabled. */
-export function decide(net: Net, state: ExecutionState, limits: Limits = NO_LIMITS): Decision[] {
+export function decide(net: Net, state: ExecutionState, ex: Expressions, limits: Limits = DEFAULT_LIMITS): Decision[] {
   if (state.status !== 'running') return [];
   // After a failure nothing new starts, retries included; the execution fails once the running steps settle.
   if (state.error) return running(state) ? [] : [{ type: 'fail', error: state.error }];
   // Called after every batch of events: one pass, no allocations per step (joins can have thousands of inputs).
   const out: Decision[] = [];
   let busy = 0;
-  let retrying = 0;
+  let pending = 0;
   for (const name of net.order) {
     const st = state.steps[name]!;
-    if (isRunning(st)) busy++;
-    else if (st.status === 'retrying') retrying++;
+    if (st.loop && st.status === 'running') {
+      for (const it of st.loop.iterations) {
+        if (inFlight(it)) busy++;
+        else if (it.status === 'retrying' || it.status === 'waiting') pending++;
+      }
+    } else if (inFlight(st)) busy++;
+    else if (st.status === 'retrying') pending++;
   }
   let room = limits.maxInFlight - busy;
   for (const name of net.order) {
-    const st = state.steps[name];
-    if (st?.status !== 'waiting' && st?.status !== 'retrying') continue;
+    const st = state.steps[name]!;
     const t = transition(net, name);
+    if (st.loop && st.status === 'running') {
+      room = dispatchItems(t, state, st, room, out);
+      continue;
+    }
     if (st.status === 'retrying') {
       if (room <= 0) continue;
       room--;
-      const delay = retryDelayMs(t.retry!, st.attempt, `${state.executionId}/${name}`);
-      out.push({ type: 'dispatch', step: name, attempt: st.attempt + 1, notBefore: new Date(Date.parse(st.failedAt!) + delay).toISOString() });
+      out.push({ type: 'dispatch', step: name, attempt: st.attempt + 1, run: st.run, notBefore: retryAt(t, st, `${state.executionId}/${name}`) });
       continue;
     }
-    let enabled = true;
-    let live = false;
-    for (const p of t.inputs) {
-      const tok = state.marking[p];
-      if (tok === undefined) {
-        enabled = false;
-        break;
-      }
-      if (tok === 'live') live = true;
+    if (inFlight(st)) continue;
+    const fire = enabled(t, state);
+    if (fire === undefined) continue;
+    if (fire === 'skip') {
+      out.push({ type: 'skip', step: name });
+      continue;
     }
-    if (!enabled) continue;
-    if (!live) out.push({ type: 'skip', step: name });
-    else if (room > 0) {
-      room--;
-      out.push({ type: 'dispatch', step: name, attempt: 1 });
+    if (st.run >= limits.maxRuns) {
+      return [{ type: 'fail', error: { code: 'E_CYCLE_LIMIT', message: `step "${name}" would run a ${st.run + 1}th time; the limit is ${limits.maxRuns} runs per execution (does its cycle ever exit?)`, retryable: false } }];
     }
+    if (t.loop) {
+      const items = loopItems(t, state, ex);
+      if (!Array.isArray(items)) return [{ type: 'fail', error: items }];
+      out.push({ type: 'loop', step: name, run: st.run + 1, items });
+      continue;
+    }
+    if (room <= 0) continue;
+    room--;
+    out.push({ type: 'dispatch', step: name, attempt: 1, run: st.run + 1 });
   }
-  if (out.length > 0 || busy > 0 || retrying > 0) return out;
-  const stuck = net.order.filter((n) => state.steps[n]?.status === 'waiting' && hasAnyToken(net, state, n));
+  if (out.length > 0 || busy > 0 || pending > 0) return out;
+  const stuck = net.order.filter((n) => hasAnyToken(net, state, n));
   if (stuck.length > 0) {
     return [{ type: 'fail', error: { code: 'E_INTERNAL', message: `steps ${stuck.join(', ')} wait for tokens that can never come`, retryable: false } }];
   }
@@ -178,12 +228,57 @@ export function decide(net: Net, state: ExecutionState, limits: Limits = NO_LIMI
 }
 
 /** Replays an event log from a fresh initial state; the result equals the live state. */
-export function replay(net: Net, events: readonly ExecutionEvent[], guard: GuardEvaluator): ExecutionState | undefined {
+export function replay(net: Net, events: readonly ExecutionEvent[], ex: Expressions): ExecutionState | undefined {
   const first = events[0];
   if (!first || first.type !== 'execution.started') return undefined;
   let state = initialState(net, first.executionId, first.workload);
-  for (const e of events) state = apply(net, state, e, guard);
+  for (const e of events) state = apply(net, state, e, ex);
   return state;
+}
+
+/** Whether a step can fire: 'live', 'skip' (every forward input holds a skip), or undefined (not enabled). */
+function enabled(t: Transition, state: ExecutionState): Token | undefined {
+  for (const p of t.loopInputs) if (state.marking[p] === 'live') return 'live';
+  if (t.inputs.length === 0) return undefined;
+  let live = false;
+  for (const p of t.inputs) {
+    const tok = state.marking[p];
+    if (tok === undefined) return undefined;
+    if (tok === 'live') live = true;
+  }
+  return live ? 'live' : 'skip';
+}
+
+function loopItems(t: Transition, state: ExecutionState, ex: Expressions): unknown[] | ErrorInfo {
+  try {
+    const items = ex.value(t.loop!.in, scopeOf(state));
+    if (Array.isArray(items)) return items as unknown[];
+    return { code: 'E_PLAYBOOK_LOOP_NOT_LIST', message: `step "${t.name}" loops over ${JSON.stringify(items)?.slice(0, 200)}, which is not a list`, retryable: false };
+  } catch (e) {
+    const err = asNoetlError(e, 'E_TEMPLATE');
+    return { code: err.code, message: `the items of loop "${t.name}": ${err.message}`, retryable: false };
+  }
+}
+
+/** Dispatches a loop's waiting and retrying items, no more in flight than the loop and the execution allow; returns the room left. */
+function dispatchItems(t: Transition, state: ExecutionState, st: StepState, room: number, out: Decision[]): number {
+  const its = st.loop!.iterations;
+  let flying = 0;
+  for (const it of its) if (inFlight(it)) flying++;
+  for (let i = 0; i < its.length && room > 0 && flying < t.loop!.maxInFlight; i++) {
+    const it = its[i]!;
+    if (it.status === 'waiting') out.push({ type: 'dispatch', step: t.name, attempt: 1, run: st.run, iteration: i });
+    else if (it.status === 'retrying') out.push({ type: 'dispatch', step: t.name, attempt: it.attempt + 1, run: st.run, iteration: i, notBefore: retryAt(t, it, `${state.executionId}/${t.name}/${i}`) });
+    else continue;
+    room--;
+    flying++;
+  }
+  return room;
+}
+
+function retryAt(t: Transition, unit: Attempts, seed: string): string {
+  const delay = retryDelayMs(t.retry[unit.rule ?? 0]!, unit.attempt, seed);
+  return new Date(Date.parse(unit.failedAt!) + delay).toISOString();
 }
 
 function transition(net: Net, name: string): Transition {
@@ -192,38 +287,125 @@ function transition(net: Net, name: string): Transition {
   return t;
 }
 
-function consumeInputs(net: Net, s: ExecutionState, step: string): void {
-  for (const p of transition(net, step).inputs) delete s.marking[p];
+/** The attempt chain an event is about, if it is about the step's current run. */
+function unitOf(s: ExecutionState, step: string, run: number | undefined, iteration: number | undefined): Attempts | undefined {
+  const st = s.steps[step];
+  if (!st || (run ?? 1) !== Math.max(st.run, 1)) return undefined;
+  return iteration === undefined ? st : st.loop?.iterations[iteration];
 }
 
-function route(net: Net, s: ExecutionState, step: string, guard: GuardEvaluator): void {
+function setUnit(s: ExecutionState, step: string, iteration: number | undefined, unit: Attempts): void {
+  const st = s.steps[step]!;
+  if (iteration === undefined) {
+    s.steps[step] = { ...unit, run: st.run, ...(st.loop ? { loop: st.loop } : {}) };
+    return;
+  }
+  const iterations = st.loop!.iterations.slice();
+  iterations[iteration] = unit;
+  s.steps[step] = { ...st, loop: { ...st.loop!, iterations } };
+}
+
+function consumeInputs(net: Net, s: ExecutionState, step: string): void {
   const t = transition(net, step);
-  const scope = scopeOf(s);
-  let taken = false;
-  for (const out of t.outputs) {
-    let live = false;
-    if (!(t.mode === 'exclusive' && taken)) {
-      try {
-        live = out.when === undefined ? true : guard(out.when, scope);
-      } catch (e) {
-        const err = asNoetlError(e, 'E_TEMPLATE');
-        s.error ??= { code: err.code, message: `routing from "${step}" to "${out.to}": ${err.message}`, retryable: false };
-        live = false;
-      }
-    }
-    taken ||= live;
-    s.marking[out.place] = live ? 'live' : 'skip';
+  for (const p of t.inputs) delete s.marking[p];
+  for (const p of t.loopInputs) delete s.marking[p];
+}
+
+/** A run (or an item) succeeded; a step whose items are all done completes with their results in order. */
+function complete(net: Net, s: ExecutionState, step: string, iteration: number | undefined, result: StepResult, ex: Expressions): void {
+  const st = s.steps[step]!;
+  if (iteration === undefined) {
+    finish(net, s, step, result, ex);
+    return;
+  }
+  const unit = st.loop!.iterations[iteration]!;
+  setUnit(s, step, iteration, { status: 'completed', attempt: unit.attempt });
+  const loop = s.steps[step]!.loop!;
+  loop.results[iteration] = result;
+  if (loop.iterations.every((it) => it.status === 'completed')) finish(net, s, step, { kind: 'list', items: loop.results.map((r) => r ?? { kind: 'none' }) }, ex);
+}
+
+function finish(net: Net, s: ExecutionState, step: string, result: StepResult, ex: Expressions, jumpTo?: string): void {
+  const st = s.steps[step]!;
+  s.steps[step] = { status: 'completed', attempt: st.attempt, run: st.run };
+  s.results[step] = result;
+  route(net, s, step, ex, jumpTo);
+}
+
+/** The first retry rule whose `when` holds decides what a failed attempt leads to. */
+function onFailure(net: Net, s: ExecutionState, step: string, iteration: number | undefined, unit: Attempts, event: Extract<ExecutionEvent, { type: 'step.failed' }>, ex: Expressions): void {
+  const t = transition(net, step);
+  const scope = { ...itemScope(net, s, step, iteration), error: event.error, attempt: event.attempt };
+  let chosen: { rule: RetryRule; index: number } | undefined;
+  try {
+    const index = t.retry.findIndex((r) => r.when === undefined || ex.guard(r.when, scope));
+    if (index >= 0) chosen = { rule: t.retry[index]!, index };
+  } catch (e) {
+    const err = asNoetlError(e, 'E_TEMPLATE');
+    s.error ??= { code: err.code, message: `the retry rules of "${step}": ${err.message}`, retryable: false };
+  }
+  const action = chosen?.rule.then ?? 'fail';
+  const handled: StepResult = { kind: 'value', value: { error: { code: event.error.code, message: event.error.message } } };
+  if (action === 'retry' && event.attempt < chosen!.rule.attempts && s.status === 'running' && !s.error) {
+    setUnit(s, step, iteration, { status: 'retrying', attempt: unit.attempt, failedAt: event.at, rule: chosen!.index });
+  } else if (action === 'continue' && !s.error) {
+    complete(net, s, step, iteration, handled, ex);
+  } else if (action === 'jump' && iteration === undefined && !s.error) {
+    finish(net, s, step, handled, ex, chosen!.rule.step);
+  } else {
+    // A loop stays running while its other items settle; the execution fails after them.
+    setUnit(s, step, iteration, { status: 'failed', attempt: unit.attempt });
+    const tries = event.attempt > 1 ? ` (attempt ${event.attempt})` : '';
+    const item = iteration === undefined ? '' : ` on item ${iteration}`;
+    s.error ??= { ...event.error, message: `step "${step}" failed${item}${tries}: ${event.error.message}` };
   }
 }
 
-function isRunning(st: StepState): boolean {
-  return st.status === 'dispatched' || st.status === 'running';
+/**
+ * Puts tokens on a finished step's arcs: live on those taken, skip on the rest
+ * (never on an arc closing a cycle, and not at all while the step goes round
+ * its cycle). `jumpTo` takes that jump arc alone. Taken arcs set their vars.
+ */
+function route(net: Net, s: ExecutionState, step: string, ex: Expressions, jumpTo?: string): void {
+  const t = transition(net, step);
+  const taken = new Set<OutputArc>();
+  for (const out of t.outputs) {
+    if (jumpTo !== undefined) {
+      if (out.jump && out.to === jumpTo) taken.add(out);
+      continue;
+    }
+    if (out.jump || (t.mode === 'exclusive' && taken.size > 0)) continue;
+    try {
+      if (out.when === undefined || ex.guard(out.when, scopeOf(s))) {
+        taken.add(out);
+        if (out.set) Object.assign(s.vars, ex.value(out.set, scopeOf(s)) as Record<string, unknown>);
+      }
+    } catch (e) {
+      const err = asNoetlError(e, 'E_TEMPLATE');
+      s.error ??= { code: err.code, message: `routing from "${step}" to "${out.to}": ${err.message}`, retryable: false };
+    }
+  }
+  const looping = [...taken].some((o) => o.back);
+  for (const out of t.outputs) {
+    if (taken.has(out)) s.marking[out.place] = 'live';
+    else if (!out.back && !looping) s.marking[out.place] = 'skip';
+  }
+}
+
+function inFlight(u: Attempts): boolean {
+  return u.status === 'dispatched' || u.status === 'running';
 }
 
 function running(s: ExecutionState): boolean {
-  return Object.values(s.steps).some(isRunning);
+  for (const st of Object.values(s.steps)) {
+    if (st.loop && st.status === 'running') {
+      if (st.loop.iterations.some(inFlight)) return true;
+    } else if (inFlight(st)) return true;
+  }
+  return false;
 }
 
 function hasAnyToken(net: Net, s: ExecutionState, step: string): boolean {
-  return transition(net, step).inputs.some((p) => s.marking[p] !== undefined);
+  const t = transition(net, step);
+  return t.inputs.some((p) => s.marking[p] !== undefined) || t.loopInputs.some((p) => s.marking[p] !== undefined);
 }

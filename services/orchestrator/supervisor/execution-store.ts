@@ -9,7 +9,7 @@ import { NoetlError } from '../../../common/errors.ts';
 import { relationshipTable, type Contract } from '../../../contracts/index.ts';
 import { eventKey, type AnyLineageEvent } from '../../../lineage/index.ts';
 import { addToGraph } from '../../../platform/index.ts';
-import type { Db, Schema } from '../../../platform/index.ts';
+import type { Db, ParentCommand, Schema } from '../../../platform/index.ts';
 import type { ExecutionEvent, QualityReport, TableRef } from '../../../platform/bus/messages.ts';
 
 type Tx = Transaction<Schema>;
@@ -97,8 +97,22 @@ export class ExecutionStore {
     return new Map(rows.map((r) => [r.id, { kind: 'table', uri: r.uri, format: 'parquet', schema: r.schema, rows: Number(r.rows), bytes: Number(r.bytes), sha256: r.sha256 }]));
   }
 
-  async createExecution(id: string, ref: string, sha: string, workload: Record<string, unknown>): Promise<void> {
-    await this.db.insertInto('executions').values({ id, playbook_ref: ref, playbook_sha: sha, status: 'running', workload: JSON.stringify(workload), error: null }).execute();
+  async createExecution(id: string, ref: string, sha: string, workload: Record<string, unknown>, parent?: ParentCommand): Promise<void> {
+    await this.db
+      .insertInto('executions')
+      .values({ id, playbook_ref: ref, playbook_sha: sha, status: 'running', workload: JSON.stringify(workload), error: null, parent_id: parent?.executionId ?? null, parent_command: parent ? JSON.stringify(parent) : null })
+      .execute();
+  }
+
+  async playbookRefs(): Promise<Set<string>> {
+    const rows = await this.db.selectFrom('playbooks').select('ref').execute();
+    return new Set(rows.map((r) => r.ref));
+  }
+
+  /** Child executions (sub-playbooks) of an execution that have not ended. */
+  async runningChildren(parentId: string): Promise<string[]> {
+    const rows = await this.db.selectFrom('executions').select('id').where('parent_id', '=', parentId).where('status', '=', 'running').execute();
+    return rows.map((r) => r.id);
   }
 
   /** Executions that have not ended: what a restarted orchestrator resumes. */
@@ -107,8 +121,8 @@ export class ExecutionStore {
     return rows.map((r) => r.id);
   }
 
-  async execution(id: string): Promise<{ playbook_ref: string; playbook_sha: string; status: string } | undefined> {
-    return this.db.selectFrom('executions').select(['playbook_ref', 'playbook_sha', 'status']).where('id', '=', id).executeTakeFirst();
+  async execution(id: string): Promise<{ playbook_ref: string; playbook_sha: string; status: string; parent_command: ParentCommand | null } | undefined> {
+    return this.db.selectFrom('executions').select(['playbook_ref', 'playbook_sha', 'status', 'parent_command']).where('id', '=', id).executeTakeFirst();
   }
 
   async events(executionId: string): Promise<ExecutionEvent[]> {

@@ -10,14 +10,16 @@ import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { formatDiagnostic } from '../../../common/diagnostics.ts';
 import { NoetlError, asNoetlError } from '../../../common/errors.ts';
-import { evaluateGuard } from '../../../common/expressions.ts';
+import { createHash } from 'node:crypto';
+import { Ajv2019 } from 'ajv/dist/2019.js';
+import { EXPRESSIONS, evaluateValue } from '../../../common/expressions.ts';
 import type { Contract } from '../../../contracts/index.ts';
 import { executionRunEvent, type RunEvent } from '../../../lineage/index.ts';
 import { SUBJECTS, type Bus, type Delivery, type ExecutionEvent, type ExecutionEventBody, type StepCommand, type Subscription, type TableRef } from '../../../platform/bus/index.ts';
-import type { Db, LineageTransport } from '../../../platform/index.ts';
+import type { Db, LineageTransport, ParentCommand } from '../../../platform/index.ts';
 import type { Logger } from '../../../platform/log/logger.ts';
-import { parsePlaybook, type Playbook } from '../dsl/index.ts';
-import { apply, decide, initialState, replay, scopeOf, type Decision, type ExecutionState } from '../engine/engine.ts';
+import { parsePlaybook, PLAYBOOK_TOOL, type Playbook } from '../dsl/index.ts';
+import { apply, decide, DEFAULT_LIMITS, initialState, itemScope, replay, type Decision, type ExecutionState } from '../engine/engine.ts';
 import { compileNet, type Net } from '../engine/net.ts';
 import { ExecutionStore } from './execution-store.ts';
 import { DEFAULT_POOLS, routeSteps, type PoolConfig } from './pools.ts';
@@ -50,7 +52,13 @@ interface Running {
   inbox: Delivery<ExecutionEvent>[];
   /** Ids of the events folded into `state`, so a redelivered event is folded once. */
   seen: Set<string>;
+  /** For a sub-playbook's execution: the parent step it answers. */
+  parent: ParentCommand | undefined;
 }
+
+type Dispatch = Extract<Decision, { type: 'dispatch' }>;
+
+const ajv = new Ajv2019({ allErrors: true, strict: false });
 
 export class Supervisor {
   private readonly store: ExecutionStore;
@@ -88,9 +96,7 @@ export class Supervisor {
       const run = this.running.get(id) ?? (await this.hydrate(id));
       if (!run) continue;
       await this.serial(id, run, async () => {
-        for (const [step, st] of Object.entries(run.state.steps)) {
-          if (st.status === 'dispatched' || st.status === 'running') await this.send(run, step, st.attempt, st.notBefore);
-        }
+        for (const d of inFlightUnits(run.state)) await this.send(run, d);
         await this.commit(run, []);
       });
     }
@@ -104,14 +110,19 @@ export class Supervisor {
     return () => this.emitter.off('event', listener);
   }
 
-  /** Validates the playbook, persists `execution.started` and fires the start step. */
-  async startExecution(ref: string, params: Record<string, unknown> = {}): Promise<string> {
+  /**
+   * Validates the playbook and the workload (defaults merged with `params`, against
+   * the playbook's workload schema), persists `execution.started` and fires the
+   * start step. A sub-playbook's execution has a `parent` and a fixed id.
+   */
+  async startExecution(ref: string, params: Record<string, unknown> = {}, child?: { id: string; parent: ParentCommand }): Promise<string> {
     const { source, sha256, file, domain } = await this.store.playbookSource(ref);
     const playbook = await this.parse(source, file, domain);
-    const executionId = randomUUID();
+    const executionId = child?.id ?? randomUUID();
     const workload = { ...playbook.workload, ...params };
-    const run = await this.prepare(playbook, executionId, workload, undefined);
-    await this.store.createExecution(executionId, ref, sha256, workload);
+    checkWorkload(playbook, workload);
+    const run = await this.prepare(playbook, executionId, workload, undefined, child?.parent);
+    await this.store.createExecution(executionId, ref, sha256, workload, child?.parent);
     this.running.set(executionId, run);
     await this.serial(executionId, run, () => this.commit(run, [this.own(run, { type: 'execution.started', playbook: ref, workload, consumes: Object.fromEntries(run.consumes) }, 'started')]));
     return executionId;
@@ -126,6 +137,7 @@ export class Supervisor {
       await this.commit(run, [this.own(run, { type: 'execution.cancelled', reason }, 'cancelled')]);
       await this.options.bus.broadcast(SUBJECTS.cancel, { executionId, reason });
     });
+    for (const child of await this.store.runningChildren(executionId)) await this.cancel(child, `the parent execution ${executionId} was cancelled: ${reason}`);
     return run.state;
   }
 
@@ -155,7 +167,7 @@ export class Supervisor {
   }
 
   private async parse(source: string, file: string, domain: string): Promise<Playbook> {
-    const parsed = parsePlaybook(source, file, domain, { toolKinds: this.options.toolKinds, products: await this.store.productIds() });
+    const parsed = parsePlaybook(source, file, domain, { toolKinds: this.options.toolKinds, products: await this.store.productIds(), playbooks: await this.store.playbookRefs() });
     if (!parsed.playbook) {
       throw new NoetlError('E_PLAYBOOK_INVALID', `playbook ${file} is invalid:\n${parsed.diagnostics.map(formatDiagnostic).join('\n')}`);
     }
@@ -163,7 +175,7 @@ export class Supervisor {
   }
 
   /** Everything an execution needs besides its events; `recorded` are the product versions it read when it started. */
-  private async prepare(playbook: Playbook, executionId: string, workload: Record<string, unknown>, recorded: Record<string, TableRef> | undefined): Promise<Running> {
+  private async prepare(playbook: Playbook, executionId: string, workload: Record<string, unknown>, recorded: Record<string, TableRef> | undefined, parent: ParentCommand | undefined): Promise<Running> {
     const pools = routeSteps(playbook, this.pools);
     const produced = playbook.steps.flatMap((s) => (s.produces ? [s.produces] : []));
     const consumed = [...new Set(playbook.steps.flatMap((s) => s.consumes))];
@@ -175,7 +187,7 @@ export class Supervisor {
       throw new NoetlError('E_PRODUCT_NOT_PUBLISHED', `playbook ${playbook.ref} consumes ${missing.join(', ')}, which ${missing.length > 1 ? 'have' : 'has'} no published version yet; build ${missing.length > 1 ? 'them' : 'it'} first`);
     }
     const net = compileNet(playbook);
-    return { playbook, net, state: initialState(net, executionId, workload), contracts, gateRefs, consumes, pools, queue: Promise.resolve(), inbox: [], seen: new Set() };
+    return { playbook, net, state: initialState(net, executionId, workload), contracts, gateRefs, consumes, pools, queue: Promise.resolve(), inbox: [], seen: new Set(), parent };
   }
 
   private async onDelivery(m: Delivery<ExecutionEvent>): Promise<void> {
@@ -231,8 +243,8 @@ export class Supervisor {
     const started = events[0];
     const workload = started?.type === 'execution.started' ? started.workload : {};
     const recorded = started?.type === 'execution.started' ? started.consumes : undefined;
-    const run = await this.prepare(playbook, executionId, workload, recorded ?? {});
-    run.state = replay(run.net, events, evaluateGuard) ?? run.state;
+    const run = await this.prepare(playbook, executionId, workload, recorded ?? {}, row.parent_command ?? undefined);
+    run.state = replay(run.net, events, EXPRESSIONS) ?? run.state;
     for (const e of events) run.seen.add(e.eventId);
     this.running.set(executionId, run);
     return run;
@@ -259,7 +271,7 @@ export class Supervisor {
     const fold = (e: ExecutionEvent): void => {
       if (run.seen.has(e.eventId)) return;
       run.seen.add(e.eventId);
-      run.state = apply(run.net, run.state, e, evaluateGuard);
+      run.state = apply(run.net, run.state, e, EXPRESSIONS);
       folded.push(e);
     };
     incoming.forEach(fold);
@@ -273,10 +285,13 @@ export class Supervisor {
     }
     // Sent even when already in the log: after a crash between the two the command
     // may be missing, and the message id makes a second publish a no-op.
-    await Promise.all(sends.map((d) => this.send(run, d.step, d.attempt, d.notBefore)));
+    await Promise.all(sends.map((d) => this.send(run, d)));
     for (const e of written) this.emitter.emit('event', e);
     this.forwardLineage(written);
-    if (run.state.status !== 'running') this.forgetLater(run);
+    if (run.state.status !== 'running') {
+      if (run.parent && written.some((e) => e.type.startsWith('execution.') && e.type !== 'execution.started')) await this.answerParent(run);
+      this.forgetLater(run);
+    }
   }
 
   /** An ended execution leaves memory a minute later; a late event rebuilds it from the log. */
@@ -297,13 +312,13 @@ export class Supervisor {
   }
 
   /** Folds in the engine's decisions until it has none left (or only what a full pool holds back); returns the dispatches. */
-  private decideRounds(run: Running, fold: (e: ExecutionEvent) => void): Extract<Decision, { type: 'dispatch' }>[] {
-    const limits = { maxInFlight: this.options.maxInFlightPerExecution ?? 64 };
-    const sends: Extract<Decision, { type: 'dispatch' }>[] = [];
+  private decideRounds(run: Running, fold: (e: ExecutionEvent) => void): Dispatch[] {
+    const limits = { ...DEFAULT_LIMITS, maxInFlight: this.options.maxInFlightPerExecution ?? 64 };
+    const sends: Dispatch[] = [];
     for (;;) {
       let room: Map<string, number> | undefined;
       let changed = false;
-      for (const d of decide(run.net, run.state, limits)) {
+      for (const d of decide(run.net, run.state, EXPRESSIONS, limits)) {
         if (d.type === 'dispatch') {
           room ??= this.poolRoom();
           const pool = run.pools.get(d.step)!;
@@ -331,9 +346,54 @@ export class Supervisor {
     return { ...body, eventId: `${executionId}:${key}`, executionId, at, ...(lineage.length > 0 ? { lineage } : {}) };
   }
 
-  private async send(run: Running, step: string, attempt: number, notBefore: string | undefined): Promise<void> {
-    const command = this.command(run, step, attempt, notBefore);
-    await this.options.bus.publish(SUBJECTS.commands(run.pools.get(step)!), command, { msgId: command.commandId });
+  private async send(run: Running, d: Dispatch): Promise<void> {
+    const command = this.command(run, d);
+    if (command.tool.kind === PLAYBOOK_TOOL) await this.startChild(run, command);
+    else await this.options.bus.publish(SUBJECTS.commands(run.pools.get(d.step)!), command, { msgId: command.commandId });
+  }
+
+  /**
+   * A sub-playbook step: starts the child execution (its id derived from the
+   * command, so sending the command again starts nothing new) with the step's
+   * `input` as run parameters. The child's outcome comes back as the step's.
+   */
+  private async startChild(run: Running, cmd: StepCommand): Promise<void> {
+    const id = childIdOf(cmd.commandId);
+    const parent: ParentCommand = { executionId: cmd.executionId, commandId: cmd.commandId, step: cmd.step, attempt: cmd.attempt, ...unitOf(cmd) };
+    const existing = this.running.get(id) ?? (await this.hydrate(id));
+    if (existing) {
+      if (existing.state.status !== 'running') await this.answerParent(existing);
+      return;
+    }
+    try {
+      const input = evaluateValue(cmd.tool.input ?? {}, cmd.scope);
+      if (input === null || typeof input !== 'object' || Array.isArray(input)) throw new NoetlError('E_PLAYBOOK_INVALID', `the input of sub-playbook step "${cmd.step}" must be a mapping of workload values`);
+      await this.startExecution(String(cmd.tool.path), input as Record<string, unknown>, { id, parent });
+    } catch (e) {
+      const err = asNoetlError(e, 'E_TOOL_FAILED');
+      const error = { code: err.code, message: `sub-playbook ${String(cmd.tool.path)}: ${err.message}`, retryable: err.retryable };
+      await this.publishToParent(parent, { type: 'step.failed', step: cmd.step, attempt: cmd.attempt, ...unitOf(cmd), error, durationMs: 0 }, 'failed');
+    }
+  }
+
+  /** A child execution has ended: its outcome becomes the outcome of the parent step that started it. */
+  private async answerParent(child: Running): Promise<void> {
+    const p = child.parent!;
+    const unit = { step: p.step, attempt: p.attempt, ...unitOf(p), durationMs: 0 };
+    const state = child.state;
+    if (state.status === 'completed') {
+      const value = { execution_id: state.executionId, status: state.status, results: state.results };
+      await this.publishToParent(p, { type: 'step.completed', ...unit, result: { kind: 'value', value } }, 'completed');
+    } else {
+      const error = { code: state.error?.code ?? 'E_INTERNAL', message: `sub-playbook ${child.playbook.ref} (execution ${state.executionId}) ${state.status}: ${state.error?.message ?? 'no reason given'}`, retryable: false };
+      await this.publishToParent(p, { type: 'step.failed', ...unit, error }, 'failed');
+    }
+  }
+
+  private async publishToParent(parent: ParentCommand, body: ExecutionEventBody, outcome: string): Promise<void> {
+    const eventId = `${parent.commandId}:${outcome}`;
+    const event: ExecutionEvent = { ...body, eventId, executionId: parent.executionId, at: new Date().toISOString() };
+    await this.options.bus.publish(SUBJECTS.events(parent.executionId), event, { msgId: eventId });
   }
 
   /** Steps each pool can still take: its limit less the steps dispatched or running there. */
@@ -341,9 +401,8 @@ export class Supervisor {
     const room = new Map(this.pools.map((p) => [p.name, p.maxInFlight]));
     for (const r of this.running.values()) {
       if (r.state.status !== 'running') continue;
-      for (const [step, st] of Object.entries(r.state.steps)) {
-        if (st.status !== 'dispatched' && st.status !== 'running') continue;
-        const pool = r.pools.get(step)!;
+      for (const d of inFlightUnits(r.state)) {
+        const pool = r.pools.get(d.step)!;
         room.set(pool, (room.get(pool) ?? 0) - 1);
       }
     }
@@ -359,17 +418,19 @@ export class Supervisor {
     }
   }
 
-  private command(run: Running, stepName: string, attempt: number, notBefore: string | undefined): StepCommand {
+  private command(run: Running, d: Dispatch): StepCommand {
+    const { step: stepName, attempt, notBefore } = d;
     const step = run.playbook.steps.find((s) => s.name === stepName)!;
     return {
-      commandId: commandIdOf(run.state.executionId, stepName, attempt),
+      commandId: commandIdOf(run.state.executionId, d),
       executionId: run.state.executionId,
       playbook: run.playbook.ref,
       domain: run.playbook.domain,
       step: stepName,
       attempt,
+      ...unitOf(d),
       tool: step.tool,
-      scope: scopeOf(run.state),
+      scope: itemScope(run.net, run.state, stepName, d.iteration),
       consumes: Object.fromEntries(step.consumes.map((c) => [c, run.consumes.get(c)!])),
       upstream: run.net.transitions.get(stepName)!.from.map((s) => ({ step: s, produces: run.playbook.steps.find((x) => x.name === s)?.produces })),
       ...(notBefore ? { notBefore } : {}),
@@ -379,8 +440,47 @@ export class Supervisor {
   }
 }
 
-function commandIdOf(executionId: string, step: string, attempt: number): string {
-  return `${executionId}:${step}:${attempt}`;
+/** `step`, `step@2` (its second run, in a cycle), `step[3]` (item 3 of a loop). */
+function unitKey(d: { step: string; run?: number; iteration?: number }): string {
+  return `${d.step}${d.run !== undefined && d.run > 1 ? `@${d.run}` : ''}${d.iteration !== undefined ? `[${d.iteration}]` : ''}`;
+}
+
+function commandIdOf(executionId: string, d: Dispatch): string {
+  return `${executionId}:${unitKey(d)}:${d.attempt}`;
+}
+
+/** The run (when not the first) and loop item of a command, as events and commands carry them. */
+function unitOf(d: { run?: number; iteration?: number }): { run?: number; iteration?: number } {
+  return { ...(d.run !== undefined && d.run > 1 ? { run: d.run } : {}), ...(d.iteration !== undefined ? { iteration: d.iteration } : {}) };
+}
+
+/** Everything of an execution dispatched or running: steps, and items of loops. */
+function inFlightUnits(state: ExecutionState): Dispatch[] {
+  const out: Dispatch[] = [];
+  const busy = (status: string): boolean => status === 'dispatched' || status === 'running';
+  for (const [step, st] of Object.entries(state.steps)) {
+    if (st.loop && st.status === 'running') {
+      st.loop.iterations.forEach((it, iteration) => {
+        if (busy(it.status)) out.push({ type: 'dispatch', step, attempt: it.attempt, run: st.run, iteration, ...(it.notBefore ? { notBefore: it.notBefore } : {}) });
+      });
+    } else if (busy(st.status)) out.push({ type: 'dispatch', step, attempt: st.attempt, run: st.run, ...(st.notBefore ? { notBefore: st.notBefore } : {}) });
+  }
+  return out;
+}
+
+/** A child execution's id, derived from the parent's command id (a UUID-shaped hash). */
+function childIdOf(commandId: string): string {
+  const h = createHash('sha256').update(`child:${commandId}`).digest('hex');
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-5${h.slice(13, 16)}-a${h.slice(17, 20)}-${h.slice(20, 32)}`;
+}
+
+/** The workload of a run must fit the playbook's workload schema, if it has one. */
+function checkWorkload(playbook: Playbook, workload: Record<string, unknown>): void {
+  if (!playbook.workloadSchema) return;
+  const validate = ajv.compile(playbook.workloadSchema);
+  if (validate(workload)) return;
+  const problems = (validate.errors ?? []).map((e) => `workload${e.instancePath.replaceAll('/', '.')} ${e.message ?? 'is invalid'}`);
+  throw new NoetlError('E_WORKLOAD_INVALID', `the workload of ${playbook.ref} does not fit its workload_schema: ${problems.join('; ')}`, { details: { problems } });
 }
 
 /** The event that records a decision; its key makes recording it twice a no-op. */
@@ -392,9 +492,11 @@ function decisionEvent(executionId: string, d: Decision): { body: ExecutionEvent
       return { body: { type: 'execution.completed' }, key: 'completed' };
     case 'fail':
       return { body: { type: 'execution.failed', error: d.error }, key: 'failed' };
+    case 'loop':
+      return { body: { type: 'loop.started', step: d.step, ...unitOf(d), items: d.items }, key: `loop:${unitKey(d)}` };
     case 'dispatch': {
-      const commandId = commandIdOf(executionId, d.step, d.attempt);
-      return { body: { type: 'step.dispatched', step: d.step, attempt: d.attempt, commandId, ...(d.notBefore ? { notBefore: d.notBefore } : {}) }, key: `dispatched:${d.step}:${d.attempt}` };
+      const commandId = commandIdOf(executionId, d);
+      return { body: { type: 'step.dispatched', step: d.step, attempt: d.attempt, ...unitOf(d), commandId, ...(d.notBefore ? { notBefore: d.notBefore } : {}) }, key: `dispatched:${unitKey(d)}:${d.attempt}` };
     }
   }
 }
@@ -409,7 +511,7 @@ function executionLineage(run: Running, body: ExecutionEventBody, at: string): R
     case 'execution.started':
       return [executionRunEvent(ref, 'START', at)];
     case 'step.dispatched':
-      return body.step === run.net.start && body.attempt === 1 ? [executionRunEvent(ref, 'RUNNING', at)] : [];
+      return body.step === run.net.start && body.attempt === 1 && body.run === undefined ? [executionRunEvent(ref, 'RUNNING', at)] : [];
     case 'execution.completed':
       return [executionRunEvent(ref, 'COMPLETE', at)];
     case 'execution.failed':

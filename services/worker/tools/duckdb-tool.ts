@@ -9,7 +9,7 @@ import type { DuckDBConnection } from '@duckdb/node-api';
 import { NoetlError } from '../../../common/errors.ts';
 import { renderTemplate } from '../../../common/expressions.ts';
 import { quoteIdent, sqlLiteral } from '../../../contracts/index.ts';
-import type { ColumnSchema, TableRef } from '../../../platform/bus/messages.ts';
+import type { ColumnSchema, StepResult, TableRef } from '../../../platform/bus/messages.ts';
 import { columnLineageFromAst, productDataset, type ColumnLineage, type SqlSources } from '../../../lineage/index.ts';
 import type { LocalArtifactStore } from '../artifacts/local-store.ts';
 import { datasetOfStep } from '../step-lineage.ts';
@@ -52,11 +52,19 @@ export async function describeParquet(conn: DuckDBConnection, store: LocalArtifa
   return { kind: 'table', uri: store.uriOf(file), format: 'parquet', schema, rows, bytes, sha256 };
 }
 
+/**
+ * Earlier steps' tables as views named after the steps: a loop's tables as one
+ * view over all its items' files; in a task list, the previous task's table as `previous`.
+ */
 async function exposeUpstream(conn: DuckDBConnection, ctx: ToolContext): Promise<void> {
-  for (const [step, result] of Object.entries(ctx.command.scope.results)) {
-    if (result.kind !== 'table') continue;
-    const file = ctx.artifacts.resolve(result.uri);
-    await conn.run(`CREATE OR REPLACE TEMP VIEW ${quoteIdent(step)} AS SELECT * FROM read_parquet(${sqlLiteral(file)})`);
+  const { results, previous } = ctx.command.scope as { results: Record<string, StepResult>; previous?: StepResult };
+  const views = Object.entries(results);
+  if (previous) views.push(['previous', previous]);
+  for (const [name, result] of views) {
+    const tables = result.kind === 'table' ? [result] : result.kind === 'list' && result.items.length > 0 && result.items.every((r) => r.kind === 'table') ? (result.items) : [];
+    if (tables.length === 0) continue;
+    const files = tables.map((t) => sqlLiteral(ctx.artifacts.resolve(t.uri)));
+    await conn.run(`CREATE OR REPLACE TEMP VIEW ${quoteIdent(name)} AS SELECT * FROM read_parquet([${files.join(', ')}], union_by_name = true)`);
   }
 }
 

@@ -27,9 +27,10 @@ export function checkDomains(domainsDir: string): CheckedDomains {
   const diagnostics = [...snapshot.diagnostics];
   const playbooks: Playbook[] = [];
   const products = new Set(snapshot.products.keys());
+  const refs = new Set(snapshot.domains.flatMap((d) => d.playbooks.map((p) => `${d.name}/${p.name}`)));
   for (const d of snapshot.domains) {
     for (const p of d.playbooks) {
-      const parsed = parsePlaybook(p.text, p.file, d.name, { toolKinds: TOOL_KINDS, products });
+      const parsed = parsePlaybook(p.text, p.file, d.name, { toolKinds: TOOL_KINDS, products, playbooks: refs });
       diagnostics.push(...parsed.diagnostics);
       if (parsed.playbook) {
         if (parsed.playbook.name !== p.name) {

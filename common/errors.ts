@@ -22,6 +22,7 @@ export const ERROR_CATALOGUE = {
   E_PLAYBOOK_UNDEFINED_VARIABLE: { retryable: false, meaning: 'a template reads a variable that is not defined where it is read' },
   E_PLAYBOOK_NO_PATH_TO_END: { retryable: false, meaning: 'every way on from a step leads into a cycle that never exits' },
   E_PLAYBOOK_CYCLE_NO_EXIT: { retryable: false, meaning: 'a cycle of steps has no arc leaving it' },
+  E_PLAYBOOK_CYCLE_NOT_EXCLUSIVE: { retryable: false, meaning: 'a step that closes a cycle also goes on, inclusively' },
   E_PLAYBOOK_JOIN_DEADLOCK: { retryable: false, meaning: 'a join can wait forever for a token' },
   E_PLAYBOOK_NO_DEFAULT_ARC: { retryable: false, meaning: 'an exclusive router has a when on every arc and no default' },
   E_PLAYBOOK_LOOP_NOT_LIST: { retryable: false, meaning: 'a loop goes over something that is not a list' },

@@ -31,7 +31,15 @@ export function parseYaml(text: string, file: string): YamlSource {
     severity: 'error',
     message: firstLine(e.message),
   }));
-  const value: unknown = diagnostics.length > 0 ? undefined : doc.toJS({ maxAliasCount: 100 });
+  let value: unknown;
+  if (diagnostics.length === 0) {
+    try {
+      value = doc.toJS({ maxAliasCount: 100 });
+    } catch (e) {
+      // What parses but cannot become data: an alias to an anchor never set, too many aliases.
+      diagnostics.push({ ...at(doc.contents?.range?.[0] ?? 0), code: 'E_YAML_SYNTAX', severity: 'error', message: firstLine((e as Error).message) });
+    }
+  }
   return { file, value, diagnostics, locate: (path) => at(offsetOf(doc, path)) };
 }
 

@@ -135,7 +135,7 @@ describe('cycles and set', () => {
 
   it('stops a cycle that never exits at the run limit with E_CYCLE_LIMIT', () => {
     const forever = netOf(`  - step: a
-    next: [{ step: a, when: "{{ true }}" }, { step: b, when: false }]
+    next: { mode: exclusive, arcs: [{ step: a, when: "{{ workload.go == workload.go }}" }, { step: b }] }
   - step: b
 `);
     const h = new Harness(forever);

@@ -34,6 +34,13 @@ describe('YAML with positions', () => {
     assert.equal(src.diagnostics[0]?.line, 2);
   });
 
+  it('reports an alias to an anchor that was never set (found by the property test), instead of throwing', () => {
+    const src = parseYaml('a: 1\nb: *nowhere\n', 'alias.yaml');
+    assert.equal(src.value, undefined);
+    assert.equal(src.diagnostics[0]?.code, 'E_YAML_SYNTAX');
+    assert.match(src.diagnostics[0]!.message, /alias/i);
+  });
+
   it('splits JSON pointers into path segments', () => {
     assert.deepEqual(pointerToPath('/workflow/2/next/0/step'), ['workflow', 2, 'next', 0, 'step']);
     assert.deepEqual(pointerToPath('/a~1b/c~0d'), ['a/b', 'c~d']);

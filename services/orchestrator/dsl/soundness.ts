@@ -1,17 +1,20 @@
 /**
  * Soundness of the net a playbook compiles to, proved on its step graph:
  *   - every step is reachable from the start;
- *   - every cycle has an arc leaving it (a retry or poll loop that can end);
+ *   - every cycle can end: one of its steps can route without going round
+ *     again (a retry or poll loop whose guard becomes false);
  *   - every step has a path to an end (a step with no next);
+ *   - a step that closes a cycle and also goes on routes exclusively: it goes
+ *     round, or it leaves (inclusively it would send tokens onward every pass);
  *   - every join resolves: with dead-path elimination a join gets exactly one
- *     token per input, unless an input comes from a step that runs again and
- *     again in a cycle without the join while the others run once;
+ *     token per input, unless a cycle runs some of its inputs again and not
+ *     the others (see checkJoins);
  *   - an exclusive router has a default arc (no `when`, or `when: true`), so
  *     its arcs cannot all be false.
  */
 import type { Report } from './check-playbook.ts';
-import type { Playbook } from './model.ts';
-import { backEdges, cycles, edgeKey, reachableFrom, successors } from './step-graph.ts';
+import type { Arc, Playbook, Step } from './model.ts';
+import { backEdges, cycles, edgeKey, reachableFrom, successors, type Successors } from './step-graph.ts';
 
 export function checkSoundness(p: Playbook, report: Report): void {
   const succ = successors(p);
@@ -22,21 +25,21 @@ export function checkSoundness(p: Playbook, report: Report): void {
   }
 
   const loops = cycles(succ);
-  const inCycle = new Map<string, Set<string>>();
   const trapped = new Set<string>();
   for (const c of loops) {
     const members = new Set(c);
-    for (const n of c) inCycle.set(n, members);
-    const exits = c.some((n) => (succ.get(n) ?? []).some((m) => !members.has(m)));
+    const exits = p.steps.some((s) => members.has(s.name) && canStopGoingRound(s, members));
     if (!exits) {
       const first = p.steps.find((s) => members.has(s.name))!;
       const names = p.steps.filter((s) => members.has(s.name)).map((s) => `"${s.name}"`);
-      report('E_PLAYBOOK_CYCLE_NO_EXIT', [...first.path, 'step'], `steps ${names.join(' → ')} form a cycle with no arc leaving it: the execution could never end; add an arc out of the cycle`);
+      report('E_PLAYBOOK_CYCLE_NO_EXIT', [...first.path, 'step'], `steps ${names.join(' → ')} form a cycle that none of them can leave: the execution could never end; give the arc going round a \`when\` that becomes false, with an arc out of the cycle`);
       for (const n of c) trapped.add(n);
     }
   }
 
-  const ends = p.steps.filter((s) => (succ.get(s.name) ?? []).length === 0).map((s) => s.name);
+  // A path can end at a step none of whose arcs must be taken: no arcs, or a guard on every one.
+  // (Arcs to undefined steps are reported on their own and left out here.)
+  const ends = p.steps.filter((s) => s.next.every((a) => guarded(a) || !succ.has(a.step))).map((s) => s.name);
   const canEnd = reverseReachable(ends, succ);
   for (const s of p.steps) {
     if (!canEnd.has(s.name) && !trapped.has(s.name) && reachable.has(s.name)) {
@@ -45,27 +48,76 @@ export function checkSoundness(p: Playbook, report: Report): void {
   }
 
   const back = backEdges(start, succ);
-  const predecessors = new Map<string, string[]>();
-  for (const [from, tos] of succ) for (const to of tos) if (!back.has(edgeKey(from, to))) push(predecessors, to, from);
   for (const s of p.steps) {
-    const preds = predecessors.get(s.name) ?? [];
-    if (preds.length < 2) continue;
-    for (const from of preds) {
-      const cycle = inCycle.get(from);
-      if (!cycle || cycle.has(s.name)) continue;
-      // A router that closes its cycle holds back its other arcs until it leaves it; any other step of the cycle sends a token each pass.
-      const closesCycle = (succ.get(from) ?? []).some((m) => back.has(edgeKey(from, m)));
-      if (!closesCycle) {
-        report('E_PLAYBOOK_JOIN_DEADLOCK', [...s.path, 'step'], `join "${s.name}" can deadlock: its input from "${from}" gets a token on every pass of a cycle that "${s.name}" is not in, while its other inputs get one; route to "${s.name}" from the step that leaves the cycle`);
-      }
+    const arcs = s.next.map((a) => back.has(edgeKey(s.name, a.step)));
+    if (s.mode === 'inclusive' && arcs.includes(true) && arcs.includes(false)) {
+      report('E_PLAYBOOK_CYCLE_NOT_EXCLUSIVE', [...s.path, 'next'], `step "${s.name}" goes round a cycle and also goes on, inclusively: it would send tokens onward on every pass; make it an exclusive router (\`next: {mode: exclusive, arcs: [...]}\`) that either goes round or leaves`);
     }
   }
+  checkJoins(p, succ, back, report);
 
   for (const s of p.steps) {
     if (s.mode !== 'exclusive' || s.next.length === 0) continue;
     if (s.next.some((a) => a.when === undefined || a.when === true)) continue;
     report('E_PLAYBOOK_NO_DEFAULT_ARC', [...s.path, 'next'], `exclusive router "${s.name}" has a when on every arc, so all can be false and nothing would run next; add a last arc without \`when\` (the default)`);
   }
+}
+
+/**
+ * A join deadlocks when a cycle runs some of its inputs again but not the
+ * others: the second time round one input holds a token and the rest never
+ * will. For each arc closing a cycle (u → v), the steps that run again are
+ * those reached from v without passing the join, and without following the
+ * other arcs of an exclusive u (which it holds back while it goes round). A
+ * join must have all of its inputs among them, or none.
+ */
+function checkJoins(p: Playbook, succ: Successors, back: ReadonlySet<string>, report: Report): void {
+  const byName = new Map(p.steps.map((s) => [s.name, s]));
+  const preds = new Map<string, string[]>();
+  for (const [from, tos] of succ) for (const to of tos) if (!back.has(edgeKey(from, to))) push(preds, to, from);
+  const joins = p.steps.filter((s) => (preds.get(s.name) ?? []).length >= 2);
+  if (joins.length === 0 || back.size === 0) return;
+  const reported = new Set<string>();
+  for (const edge of back) {
+    const [u, v] = edge.split('->') as [string, string];
+    const holdsBack = byName.get(u)?.mode === 'exclusive';
+    for (const join of joins) {
+      if (reported.has(join.name)) continue;
+      const again = new Set<string>();
+      const stack = [v];
+      while (stack.length > 0) {
+        const n = stack.pop()!;
+        if (n === join.name || again.has(n)) continue;
+        again.add(n);
+        if (n === u && holdsBack) continue;
+        for (const m of succ.get(n) ?? []) if (!back.has(edgeKey(n, m))) stack.push(m);
+      }
+      const inputs = preds.get(join.name)!;
+      // An exclusive u sends its held-back arcs once, when it leaves the cycle.
+      const rerun = inputs.filter((i) => again.has(i) && !(i === u && holdsBack));
+      if (rerun.length === 0 || rerun.length === inputs.length) continue;
+      const once = inputs.filter((i) => !rerun.includes(i));
+      reported.add(join.name);
+      report('E_PLAYBOOK_JOIN_DEADLOCK', [...join.path, 'step'], `join "${join.name}" can deadlock: going round the cycle ${u} → ${v} runs its input${rerun.length > 1 ? 's' : ''} ${rerun.map((i) => `"${i}"`).join(', ')} again but not ${once.map((i) => `"${i}"`).join(', ')}, so the second time it waits forever; join the branches inside the cycle, or leave the cycle from one step (an exclusive router) before the join`);
+    }
+  }
+}
+
+const guarded = (a: Arc): boolean => a.when !== undefined && a.when !== true;
+
+/**
+ * Whether a step of a cycle can route without going round again. Inclusive:
+ * only if every arc back into the cycle has a guard (that can be false).
+ * Exclusive: only if an arc out of the cycle comes before the first unguarded
+ * arc into it (arcs are tried in order and the first true one is taken).
+ */
+function canStopGoingRound(s: Step, members: ReadonlySet<string>): boolean {
+  if (s.mode === 'inclusive') return s.next.every((a) => !members.has(a.step) || guarded(a));
+  for (const a of s.next) {
+    if (!members.has(a.step)) return true;
+    if (!guarded(a)) return false;
+  }
+  return true;
 }
 
 function reverseReachable(targets: readonly string[], succ: Map<string, string[]>): Set<string> {

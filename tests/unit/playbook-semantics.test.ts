@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { EXPRESSIONS } from '../../common/expressions.ts';
-import { decide, DEFAULT_LIMITS, replay } from '../../services/orchestrator/index.ts';
+import { DEFAULT_LIMITS, replay } from '../../services/orchestrator/index.ts';
 import { Harness, netOf } from '../helpers/engine-harness.ts';
 
 describe('loops', () => {

@@ -38,7 +38,7 @@ describe('YAML with positions', () => {
     const src = parseYaml('a: 1\nb: *nowhere\n', 'alias.yaml');
     assert.equal(src.value, undefined);
     assert.equal(src.diagnostics[0]?.code, 'E_YAML_SYNTAX');
-    assert.match(src.diagnostics[0]!.message, /alias/i);
+    assert.match(src.diagnostics[0].message, /alias/i);
   });
 
   it('splits JSON pointers into path segments', () => {

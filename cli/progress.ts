@@ -5,16 +5,23 @@ export type Print = (line: string) => void;
 
 const n = (v: number): string => v.toLocaleString('en-US');
 
+/** `step`, `step[2]` for a loop item, `step@3` for a step's third run in a cycle. */
+function unitName(e: { step: string; run?: number; iteration?: number }): string {
+  return `${e.step}${e.run !== undefined && e.run > 1 ? `@${e.run}` : ''}${e.iteration !== undefined ? `[${e.iteration}]` : ''}`;
+}
+
 export function progressLine(e: ExecutionEvent): string | undefined {
   switch (e.type) {
+    case 'loop.started':
+      return `  ↻ ${e.step}: ${e.items.length} item${e.items.length === 1 ? '' : 's'}`;
     case 'step.started':
-      return `  … ${e.step}`;
+      return `  … ${unitName(e)}`;
     case 'step.completed': {
-      const what = e.result.kind === 'table' ? `${n(e.result.rows)} rows, ${n(e.result.bytes)} bytes` : e.result.kind === 'value' ? 'value' : 'done';
-      return `  ✓ ${e.step} (${what}, ${e.durationMs} ms)${e.quality ? `\n${gateLines(e.quality)}` : ''}`;
+      const what = e.result.kind === 'table' ? `${n(e.result.rows)} rows, ${n(e.result.bytes)} bytes` : e.result.kind === 'value' ? 'value' : e.result.kind === 'list' ? `${e.result.items.length} items` : 'done';
+      return `  ✓ ${unitName(e)} (${what}, ${e.durationMs} ms)${e.quality ? `\n${gateLines(e.quality)}` : ''}`;
     }
     case 'step.failed':
-      return `  ✗ ${e.step}: ${e.error.code}: ${e.error.message.split('\n').join('\n      ')}`;
+      return `  ✗ ${unitName(e)}: ${e.error.code}: ${e.error.message.split('\n').join('\n      ')}`;
     case 'step.skipped':
       return `  - ${e.step} (skipped: no live path reached it)`;
     default:

@@ -3,15 +3,23 @@
  * dependency order on the embedded runtime, then serves the registry.
  */
 import { buildApp } from '../../services/registry/index.ts';
-import { buildOrder } from '../../services/orchestrator/index.ts';
+import { buildOrder, PLAYBOOK_TOOL, type Playbook } from '../../services/orchestrator/index.ts';
 import type { Print } from '../progress.ts';
 import type { Runtime } from '../runtime.ts';
 import { buildPlaybook, type BuildResult } from './build.ts';
 
+/** The playbooks `dev` builds: all but sub-playbooks, which run inside the playbooks that call them. */
+function buildable(rt: Runtime): { playbooks: Playbook[]; called: Set<string> } {
+  const called = new Set(rt.playbooks.flatMap((p) => p.steps.flatMap((s) => (s.tool.kind === PLAYBOOK_TOOL ? [String(s.tool.path)] : []))));
+  return { playbooks: rt.playbooks.filter((p) => !called.has(p.ref)), called };
+}
+
 export async function buildAll(rt: Runtime, print: Print): Promise<BuildResult[]> {
-  const { order, cyclic } = buildOrder(rt.playbooks);
+  const { playbooks, called } = buildable(rt);
+  const { order, cyclic } = buildOrder(playbooks);
   for (const p of cyclic) print(`! ${p.ref} not built: it consumes products in a cycle with other playbooks`);
-  print(`building ${order.length} playbooks of ${rt.snapshot.domains.length} domains: ${order.map((p) => p.ref).join(', ')}`);
+  const inside = called.size > 0 ? ` (sub-playbooks ${[...called].sort().join(', ')} run inside their callers)` : '';
+  print(`building ${order.length} playbooks of ${rt.snapshot.domains.length} domains: ${order.map((p) => p.ref).join(', ')}${inside}`);
   const results: BuildResult[] = [];
   const failed = new Set<string>();
   for (const p of order) {
@@ -37,7 +45,7 @@ export async function buildAll(rt: Runtime, print: Print): Promise<BuildResult[]
 
 export async function devCommand(rt: Runtime, print: Print, options: { serve: boolean }): Promise<number> {
   const results = await buildAll(rt, print);
-  const failures = results.filter((r) => r.state.status !== 'completed').length + (rt.playbooks.length - results.length);
+  const failures = results.filter((r) => r.state.status !== 'completed').length + (buildable(rt).playbooks.length - results.length);
   if (!options.serve) return failures > 0 ? 1 : 0;
   const app = await buildApp({ db: rt.database.db, log: rt.log.child({ part: 'registry' }), mode: 'embedded' });
   const address = await app.listen({ host: rt.config.host, port: rt.config.port });

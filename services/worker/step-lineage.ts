@@ -15,6 +15,13 @@ export function datasetOfStep(cmd: StepCommand, step: string): DatasetRef {
   return produces ? productDataset(produces) : stepDataset(cmd.domain, playbookName(cmd), step);
 }
 
+/** The columns of a step's table result; a loop's tables (one per item) read as one table. */
+export function tableSchema(result: StepResult | undefined): { name: string; type: string }[] | undefined {
+  if (result?.kind === 'table') return result.schema;
+  const first = result?.kind === 'list' ? result.items[0] : undefined;
+  return first?.kind === 'table' ? first.schema : undefined;
+}
+
 /** `@2` for a step's second run in a cycle, `[3]` for item 3 of a loop; empty otherwise. */
 export function unitSuffix(cmd: Pick<StepCommand, 'run' | 'iteration'>): string {
   return `${cmd.run !== undefined && cmd.run > 1 ? `@${cmd.run}` : ''}${cmd.iteration !== undefined ? `[${cmd.iteration}]` : ''}`;
@@ -27,8 +34,8 @@ function playbookName(cmd: StepCommand): string {
 export function stepLineage(cmd: StepCommand, eventType: RunEventType, at: string, result?: StepResult, error?: string, tool: ToolLineage = {}, quality?: QualityReport): RunEvent {
   const columnLineage = tool.columnLineage;
   const upstream = cmd.upstream.flatMap((u) => {
-    const r = cmd.scope.results[u.step];
-    return r?.kind === 'table' ? [{ dataset: datasetOfStep(cmd, u.step), schema: r.schema }] : [];
+    const schema = tableSchema(cmd.scope.results[u.step]);
+    return schema ? [{ dataset: datasetOfStep(cmd, u.step), schema }] : [];
   });
   const products = Object.entries(cmd.consumes).map(([id, ref]) => ({ dataset: productDataset(id), schema: ref.schema }));
   const output =

@@ -26,7 +26,7 @@ describe('noetl check', () => {
   it('accepts every shipped domain', async () => {
     const r = await runNoetl(['check'], { cwd: ws.root });
     assert.equal(r.code, 0, r.stdout + r.stderr);
-    assert.match(r.stdout, /^ok: 4 domains, 4 contracts, 4 valid playbooks checked$/m);
+    assert.match(r.stdout, /^ok: 4 domains, 4 contracts, 5 valid playbooks checked$/m);
   });
 
   it('exits 1 on a typo in a step name, printing file:line:col: code: message', async () => {

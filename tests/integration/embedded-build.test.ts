@@ -67,6 +67,17 @@ for (const mode of ['embedded', 'postgres'] as const) {
       assert.equal(obs.state.steps.done!.status, 'completed');
     });
 
+    it('runs the loop over regions and pages on-call through a sub-playbook (a child execution)', async () => {
+      const obs = results.find((r) => r.ref === 'observability/ingest_traces')!;
+      const spans = obs.state.results.generate_spans!;
+      assert.deepEqual(spans.kind === 'list' && spans.items.map((t) => t.kind === 'table' && t.rows), [20000, 20000, 20000]);
+      const page = obs.state.results.page_on_call!;
+      const child = page.kind === 'value' ? (page.value as { execution_id: string; results: Record<string, { value?: unknown }> }) : undefined;
+      assert.deepEqual(child?.results.page, { kind: 'value', value: 'paged on-call: 5 slow service(s)' });
+      const row = await rt.database.db.selectFrom('executions').select(['parent_id', 'playbook_ref', 'status']).where('id', '=', child.execution_id).executeTakeFirstOrThrow();
+      assert.deepEqual(row, { parent_id: obs.executionId, playbook_ref: 'observability/page_on_call', status: 'completed' });
+    });
+
     it('passes tables between steps as references, never rows', () => {
       for (const e of events) {
         if (e.type !== 'step.completed' || e.result.kind !== 'table') continue;

@@ -12,7 +12,7 @@ import { quoteIdent, sqlLiteral } from '../../../contracts/index.ts';
 import type { ColumnSchema, StepResult, TableRef } from '../../../platform/bus/messages.ts';
 import { columnLineageFromAst, productDataset, type ColumnLineage, type SqlSources } from '../../../lineage/index.ts';
 import type { LocalArtifactStore } from '../artifacts/local-store.ts';
-import { datasetOfStep } from '../step-lineage.ts';
+import { datasetOfStep, tableSchema } from '../step-lineage.ts';
 import { templateScope, type Tool, type ToolContext } from './tool.ts';
 
 export const duckdbTool: Tool = {
@@ -100,7 +100,8 @@ async function columnLineageOf(conn: DuckDBConnection, sql: string, ctx: ToolCon
     const ast = JSON.parse(String(r.getRows()[0]?.[0])) as unknown;
     const tables: SqlSources['tables'] = {};
     for (const [step, result] of Object.entries(ctx.command.scope.results)) {
-      if (result.kind === 'table') tables[step.toLowerCase()] = { dataset: datasetOfStep(ctx.command, step), columns: result.schema.map((c) => c.name) };
+      const schema = tableSchema(result);
+      if (schema) tables[step.toLowerCase()] = { dataset: datasetOfStep(ctx.command, step), columns: schema.map((c) => c.name) };
     }
     const files: SqlSources['files'] = {};
     for (const [id, ref] of Object.entries(ctx.command.consumes)) files[ctx.artifacts.resolve(ref.uri)] = { dataset: productDataset(id), columns: ref.schema.map((c) => c.name) };

@@ -11,6 +11,7 @@ import { after, before, describe, it } from 'node:test';
 import { NoetlError } from '../../common/errors.ts';
 import { loadConfig, type ExecutionEvent } from '../../platform/index.ts';
 import { openRuntime, type Runtime } from '../../cli/runtime.ts';
+import { buildApp } from '../../services/registry/index.ts';
 import { startNatsServer, type TestNatsServer } from '../helpers/nats-server.ts';
 import { freshPostgres, type FreshDatabase } from '../helpers/postgres.ts';
 import { fixtureTree } from '../helpers/workspace.ts';
@@ -159,6 +160,16 @@ for (const mode of ['embedded', 'jetstream'] as const) {
       const rows = await rt.database.db.selectFrom('executions').select(['id', 'parent_id', 'playbook_ref', 'status']).where('parent_id', '=', id).execute();
       assert.deepEqual(rows.map((r) => [r.playbook_ref, r.status]).sort(), [['lang/child', 'completed'], ['lang/child', 'completed']]);
       assert.deepEqual(new Set(rows.map((r) => r.id)), new Set(children.map((c) => c!.execution_id)));
+      const app = await buildApp({ db: rt.database.db, log: rt.log, mode: 'embedded' });
+      try {
+        const parent = (await app.inject({ method: 'GET', url: `/api/v1/executions/${id}` })).json<{ children: { id: string; status: string }[]; steps: { name: string; status: string; items?: unknown }[] }>();
+        assert.deepEqual(parent.children.map((c) => c.status), ['completed', 'completed']);
+        assert.deepEqual(parent.steps.find((x) => x.name === 'fan'), { name: 'fan', status: 'completed', attempt: 0, run: 1, items: { total: 2, completed: 2, failed: 0 } });
+        const child = (await app.inject({ method: 'GET', url: `/api/v1/executions/${rows[0]!.id}` })).json<{ parent: { executionId: string; step: string } }>();
+        assert.deepEqual(child.parent, { executionId: id, step: 'fan' });
+      } finally {
+        await app.close();
+      }
     });
 
     it('a child whose input breaks its workload schema fails the parent step with E_WORKLOAD_INVALID', async () => {
@@ -184,11 +195,22 @@ for (const mode of ['embedded', 'jetstream'] as const) {
       }
     });
 
-    it('refuses a run whose workload breaks the schema before it starts', async () => {
+    it('refuses a run whose workload breaks the schema before it starts (422 over the API), recording nothing', async () => {
+      const before = await rt.database.db.selectFrom('executions').select('id').execute();
       await assert.rejects(
         rt.supervisor.startExecution('lang/regions', { regions: ['EU!'] }),
         (e: unknown) => e instanceof NoetlError && e.code === 'E_WORKLOAD_INVALID' && /workload\.regions\.0 must match pattern/.test(e.message),
       );
+      const control = { start: (ref: string, w: Record<string, unknown>) => rt.supervisor.startExecution(ref, w), cancel: () => Promise.resolve(), onEvent: () => () => undefined };
+      const app = await buildApp({ db: rt.database.db, log: rt.log, mode: 'embedded', executions: control });
+      try {
+        const res = await app.inject({ method: 'POST', url: '/api/v1/executions', payload: { playbook: 'lang/regions', workload: { regions: [] } } });
+        assert.equal(res.statusCode, 422);
+        assert.equal(res.json<{ error: { code: string } }>().error.code, 'E_WORKLOAD_INVALID');
+      } finally {
+        await app.close();
+      }
+      assert.equal((await rt.database.db.selectFrom('executions').select('id').execute()).length, before.length, 'no execution recorded');
     });
   });
 }

@@ -106,34 +106,75 @@ async function lastQuality(db: Db, productId: string): Promise<QualitySummary | 
   };
 }
 
+type StepSummary = {
+  name: string;
+  status: string;
+  attempt: number;
+  run?: number;
+  worker?: string;
+  durationMs?: number;
+  result?: unknown;
+  error?: unknown;
+  /** For a loop: how many items there are, and where they stand. */
+  items?: { total: number; completed: number; failed: number };
+};
+
 export async function getExecution(db: Db, id: string) {
   const e = await db.selectFrom('executions').selectAll().where('id', '=', id).executeTakeFirst();
   if (!e) throw new NoetlError('E_EXECUTION_NOT_FOUND', `no execution "${id}"`);
   const events = await db.selectFrom('events').select(['seq', 'event_id', 'type', 'step', 'payload', 'at']).where('execution_id', '=', id).orderBy('seq').execute();
-  const steps = new Map<string, { name: string; status: string; attempt: number; worker?: string; durationMs?: number; result?: unknown; error?: unknown }>();
-  for (const ev of events) {
-    if (!ev.step) continue;
-    const p = ev.payload as { attempt?: number; worker?: string; durationMs?: number; result?: unknown; error?: unknown };
-    const s = steps.get(ev.step) ?? { name: ev.step, status: 'waiting', attempt: 0 };
-    s.status = ev.type.replace('step.', '');
-    if (p.attempt !== undefined) s.attempt = p.attempt;
-    if (p.worker !== undefined) s.worker = p.worker;
-    if (p.durationMs !== undefined) s.durationMs = p.durationMs;
-    if (p.result !== undefined) s.result = p.result;
-    if (p.error !== undefined) s.error = p.error;
-    steps.set(ev.step, s);
-  }
+  const children = await db.selectFrom('executions').select(['id', 'playbook_ref', 'status']).where('parent_id', '=', id).orderBy('started_at').execute();
   return {
     id: e.id,
     playbook: e.playbook_ref,
     status: e.status,
     workload: e.workload,
     error: e.error,
+    parent: e.parent_command ? { executionId: e.parent_command.executionId, step: e.parent_command.step } : null,
+    children: children.map((c) => ({ id: c.id, playbook: c.playbook_ref, status: c.status })),
     startedAt: new Date(e.started_at).toISOString(),
     finishedAt: e.finished_at ? new Date(e.finished_at).toISOString() : null,
-    steps: [...steps.values()],
+    steps: summariseSteps(events.map((ev) => ({ type: ev.type, step: ev.step, payload: ev.payload }))),
     events: events.map((ev) => ({ seq: Number(ev.seq), id: ev.event_id, type: ev.type, step: ev.step, at: new Date(ev.at).toISOString() })),
   };
+}
+
+type StepPayload = { attempt?: number; run?: number; iteration?: number; items?: unknown[]; worker?: string; durationMs?: number; result?: unknown; error?: unknown };
+
+/** Where each step stands, from its events: the latest run and attempt; a loop's items counted. */
+function summariseSteps(events: { type: string; step: string | null; payload: StepPayload }[]): StepSummary[] {
+  const steps = new Map<string, StepSummary>();
+  const items = new Map<string, string[]>();
+  for (const { type, step, payload: p } of events) {
+    if (!step) continue;
+    const s = steps.get(step) ?? { name: step, status: 'waiting', attempt: 0 };
+    steps.set(step, s);
+    if (type === 'loop.started') {
+      s.status = 'running';
+      s.run = p.run ?? 1;
+      items.set(step, (p.items ?? []).map(() => 'waiting'));
+      if (p.items?.length === 0) s.status = 'completed';
+      continue;
+    }
+    const status = type.replace('step.', '');
+    if (p.iteration !== undefined) {
+      const list = items.get(step) ?? [];
+      list[p.iteration] = status;
+      const completed = list.filter((x) => x === 'completed').length;
+      const failed = list.filter((x) => x === 'failed').length;
+      s.items = { total: list.length, completed, failed };
+      s.status = completed === list.length ? 'completed' : failed > 0 ? 'failed' : 'running';
+      continue;
+    }
+    s.status = status;
+    if (p.run !== undefined) s.run = p.run;
+    if (p.attempt !== undefined) s.attempt = p.attempt;
+    if (p.worker !== undefined) s.worker = p.worker;
+    if (p.durationMs !== undefined) s.durationMs = p.durationMs;
+    if (p.result !== undefined) s.result = p.result;
+    if (p.error !== undefined) s.error = p.error;
+  }
+  return [...steps.values()];
 }
 
 export async function listExecutions(db: Db, limit = 50) {

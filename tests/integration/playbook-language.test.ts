@@ -214,3 +214,19 @@ for (const mode of ['embedded', 'jetstream'] as const) {
     });
   });
 }
+
+describe('a sub-playbook does not hold a worker slot', () => {
+  it('completes under a pool that runs one step at a time (the child needs that slot)', async () => {
+    const root = fixtureTree(domain);
+    const config = loadConfig({ NOETL_HOME: `${root}/.noetl`, NOETL_DOMAINS_DIR: root, NOETL_LOG_LEVEL: 'error', NOETL_POOLS: 'default:cpu@1' });
+    const rt = await openRuntime(config);
+    try {
+      const id = await rt.supervisor.startExecution('lang/parent');
+      const state = await rt.supervisor.waitFor(id);
+      assert.equal(state.status, 'completed', JSON.stringify(state.error));
+    } finally {
+      await rt.close();
+      fs.rmSync(root, { recursive: true, force: true });
+    }
+  });
+});

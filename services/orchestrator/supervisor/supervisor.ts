@@ -320,14 +320,16 @@ export class Supervisor {
       let changed = false;
       for (const d of decide(run.net, run.state, EXPRESSIONS, limits)) {
         if (d.type === 'dispatch') {
-          room ??= this.poolRoom();
-          const pool = run.pools.get(d.step)!;
-          const left = room.get(pool) ?? Number.POSITIVE_INFINITY;
-          if (left <= 0) {
-            this.waitingForPool.add(run.state.executionId);
-            continue;
+          const pool = run.pools.get(d.step);
+          if (pool !== undefined) {
+            room ??= this.poolRoom();
+            const left = room.get(pool) ?? Number.POSITIVE_INFINITY;
+            if (left <= 0) {
+              this.waitingForPool.add(run.state.executionId);
+              continue;
+            }
+            room.set(pool, left - 1);
           }
-          room.set(pool, left - 1);
           sends.push(d);
         }
         const { body, key } = decisionEvent(run.state.executionId, d);
@@ -402,8 +404,8 @@ export class Supervisor {
     for (const r of this.running.values()) {
       if (r.state.status !== 'running') continue;
       for (const d of inFlightUnits(r.state)) {
-        const pool = r.pools.get(d.step)!;
-        room.set(pool, (room.get(pool) ?? 0) - 1);
+        const pool = r.pools.get(d.step);
+        if (pool !== undefined) room.set(pool, (room.get(pool) ?? 0) - 1);
       }
     }
     return room;

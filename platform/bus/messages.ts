@@ -111,6 +111,12 @@ export interface ExecutionScope {
   vars: Record<string, unknown>;
 }
 
+/** What a step's process printed (e.g. a python script), cut to size, secrets redacted. */
+export interface ProcessOutput {
+  stdout?: string;
+  stderr?: string;
+}
+
 /** Which run of a step, and which item of a loop, an event is about; absent = the first run, no loop. */
 interface Unit {
   run?: number;
@@ -122,8 +128,8 @@ type EventBody =
   | ({ type: 'step.dispatched'; step: string; attempt: number; commandId: string; notBefore?: string } & Unit)
   | { type: 'loop.started'; step: string; run?: number; items: unknown[] }
   | ({ type: 'step.started'; step: string; attempt: number; worker: string } & Unit)
-  | ({ type: 'step.completed'; step: string; attempt: number; result: StepResult; quality?: QualityReport; durationMs: number } & Unit)
-  | ({ type: 'step.failed'; step: string; attempt: number; error: ErrorInfo; quality?: QualityReport; durationMs: number } & Unit)
+  | ({ type: 'step.completed'; step: string; attempt: number; result: StepResult; quality?: QualityReport; durationMs: number; output?: ProcessOutput } & Unit)
+  | ({ type: 'step.failed'; step: string; attempt: number; error: ErrorInfo; quality?: QualityReport; durationMs: number; output?: ProcessOutput } & Unit)
   | { type: 'step.skipped'; step: string }
   | { type: 'execution.completed' }
   | { type: 'execution.cancelled'; reason: string }

@@ -30,6 +30,8 @@ export interface Config {
   maxDeliver: number;
   /** Where OpenLineage events also go: an http(s) URL, `file:<path>`, `bus`. */
   lineageTransports: string[];
+  /** The python3 the python tool runs. */
+  python: string;
   /** The credentials this process can hand to steps, by `<domain>/<name>` (from NOETL_SECRET_<DOMAIN>__<NAME>). */
   secrets: Record<string, string>;
 }
@@ -57,6 +59,7 @@ export const CONFIG_VARIABLES = [
   { name: 'NOETL_ACK_WAIT_MS', meaning: 'ack deadline of a command; a lost worker\'s step comes back after it', default: '30000' },
   { name: 'NOETL_MAX_DELIVER', meaning: 'deliveries of a command before it is a dead letter', default: '10' },
   { name: 'NOETL_SECRET_<DOMAIN>__<NAME>', meaning: 'a credential a worker hands to steps of that domain that name it in their keychain', default: '(none)' },
+  { name: 'NOETL_PYTHON', meaning: 'the python3 executable workers run python steps with', default: 'python3' },
   { name: 'NOETL_LINEAGE_TRANSPORTS', meaning: 'where OpenLineage events also go, comma-separated: an http(s) URL, file:<path>, bus', default: '(none)' },
 ] as const;
 
@@ -86,6 +89,7 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
     ackWaitMs: integer('NOETL_ACK_WAIT_MS', get('NOETL_ACK_WAIT_MS'), 30_000, 100, 3_600_000),
     maxDeliver: integer('NOETL_MAX_DELIVER', get('NOETL_MAX_DELIVER'), 10, 1, 1000),
     lineageTransports: (get('NOETL_LINEAGE_TRANSPORTS') ?? '').split(',').map((s) => s.trim()).filter(Boolean),
+    python: get('NOETL_PYTHON') ?? 'python3',
     secrets: secretsOf(env),
   };
 }

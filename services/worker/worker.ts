@@ -18,7 +18,7 @@ import { LocalArtifactStore } from './artifacts/local-store.ts';
 import { mergePartitions, writtenPartitions } from './gate/partitions.ts';
 import { describeGateFailure, runQualityGate } from './gate/quality-gate.ts';
 import { stepLineage } from './step-lineage.ts';
-import { describeParquet, runTools, type ToolLineage } from './tools/index.ts';
+import { describeParquet, runTools, type ToolLineage, type ToolOutput } from './tools/index.ts';
 
 export interface WorkerOptions {
   bus: Bus;
@@ -32,6 +32,8 @@ export interface WorkerOptions {
   maxDeliver?: number;
   /** Credentials this worker can hand to steps, by `<domain>/<name>`. */
   secrets?: Record<string, string>;
+  /** The python3 python steps run with. */
+  python?: string;
 }
 
 type Outcome = { ok: true; result: StepResult; quality?: QualityReport } | { ok: false; error: ErrorInfo; quality?: QualityReport };
@@ -112,13 +114,14 @@ export class Worker {
         log.warn('could not report the step started', { error: asNoetlError(e).message }),
       );
       const toolLineage: ToolLineage = {};
-      const outcome = await this.execute(cmd, abort.signal, () => m.working(), log, toolLineage);
+      const printed: ToolOutput = {};
+      const outcome = await this.execute(cmd, abort.signal, () => m.working(), log, toolLineage, printed);
       const durationMs = Date.now() - started;
-      const quality = outcome.quality ? { quality: outcome.quality } : {};
+      const extras = { ...(outcome.quality ? { quality: outcome.quality } : {}), ...(printed.stdout || printed.stderr ? { output: printed } : {}) };
       if (outcome.ok) {
-        await this.emit(cmd, `${cmd.commandId}:completed`, { type: 'step.completed', step: cmd.step, attempt: cmd.attempt, ...unitOf(cmd), result: outcome.result, ...quality, durationMs }, 'COMPLETE', outcome.result, undefined, toolLineage, outcome.quality);
+        await this.emit(cmd, `${cmd.commandId}:completed`, { type: 'step.completed', step: cmd.step, attempt: cmd.attempt, ...unitOf(cmd), result: outcome.result, ...extras, durationMs }, 'COMPLETE', outcome.result, undefined, toolLineage, outcome.quality);
       } else {
-        await this.emit(cmd, `${cmd.commandId}:failed`, { type: 'step.failed', step: cmd.step, attempt: cmd.attempt, ...unitOf(cmd), error: outcome.error, ...quality, durationMs }, outcome.error.code === 'E_CANCELLED' ? 'ABORT' : 'FAIL', undefined, outcome.error.message);
+        await this.emit(cmd, `${cmd.commandId}:failed`, { type: 'step.failed', step: cmd.step, attempt: cmd.attempt, ...unitOf(cmd), error: outcome.error, ...extras, durationMs }, outcome.error.code === 'E_CANCELLED' ? 'ABORT' : 'FAIL', undefined, outcome.error.message);
       }
       m.ack();
     } finally {
@@ -129,7 +132,7 @@ export class Worker {
     }
   }
 
-  private async execute(cmd: StepCommand, signal: AbortSignal, heartbeat: () => void, log: Logger, lineage: ToolLineage): Promise<Outcome> {
+  private async execute(cmd: StepCommand, signal: AbortSignal, heartbeat: () => void, log: Logger, lineage: ToolLineage, output: ToolOutput): Promise<Outcome> {
     try {
       signal.throwIfAborted();
       const outputPath = this.artifacts.stagingPath(cmd.executionId, unitFileName(cmd), cmd.attempt);
@@ -139,7 +142,7 @@ export class Worker {
         if (value === undefined) throw new NoetlError('E_CREDENTIAL_MISSING', `worker ${this.id} has no credential "${name}" for domain ${cmd.domain}: set NOETL_SECRET_${cmd.domain.toUpperCase()}__${name.toUpperCase()} where the workers run`);
         return value;
       };
-      const result = await untilAborted(runTools({ signal, heartbeat, log, command: cmd, artifacts: this.artifacts, duckdb, outputPath, lineage, credential }, this.id), signal);
+      const result = await untilAborted(runTools({ signal, heartbeat, log, command: cmd, artifacts: this.artifacts, duckdb, outputPath, lineage, credential, output, secrets: Object.values(this.options.secrets ?? {}), python: this.options.python ?? 'python3' }, this.id), signal);
       if (!cmd.produces) return { ok: true, result };
       return await this.gate(cmd, result, duckdb);
     } catch (e) {

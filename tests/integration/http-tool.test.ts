@@ -55,7 +55,7 @@ describe('http tool', () => {
 
   async function run(tool: Record<string, unknown>, workload: Record<string, unknown> = {}) {
     const command = { commandId: 'c', executionId: 'e', playbook: 'd/p', domain: 'd', step: `s${++n}`, attempt: 1, tool: { kind: 'http', ...tool }, scope: { workload, execution_id: 'e', results: {}, vars: {} }, consumes: {}, upstream: [], produces: undefined } as StepCommand;
-    return TOOLS.get('http')!.run({ signal: new AbortController().signal, heartbeat: () => undefined, log: createLogger({ level: 'error' }), command, artifacts: store, duckdb: duck, outputPath: store.stagingPath('e', command.step, 1), lineage: {}, credential: () => { throw new Error('no credentials here'); } });
+    return TOOLS.get('http')!.run({ signal: new AbortController().signal, heartbeat: () => undefined, log: createLogger({ level: 'error' }), command, artifacts: store, duckdb: duck, outputPath: store.stagingPath('e', command.step, 1), lineage: {}, output: {}, secrets: [], python: 'python3', credential: () => { throw new Error('no credentials here'); } });
   }
 
   it('returns a small JSON answer as the value, with templated query parameters', async () => {

@@ -22,6 +22,17 @@ export interface ToolContext {
   credential: (name: string) => string;
   /** What a tool learns about its output's lineage (e.g. column lineage of its SQL), for the step's OpenLineage event. */
   lineage: ToolLineage;
+  /** What a tool's process printed (redacted), for the step's events. */
+  output: ToolOutput;
+  /** Every credential value this worker holds, for redacting what a tool captures. */
+  secrets: string[];
+  /** The python3 executable (NOETL_PYTHON). */
+  python: string;
+}
+
+export interface ToolOutput {
+  stdout?: string;
+  stderr?: string;
 }
 
 export interface Tool {

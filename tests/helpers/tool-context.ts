@@ -1,0 +1,54 @@
+/** Runs one tool directly, as a worker would, against a real artifact store and a real DuckDB. */
+import { DuckDBInstance } from '@duckdb/node-api';
+import { NoetlError } from '../../common/errors.ts';
+import { createLogger } from '../../platform/index.ts';
+import type { StepCommand, StepResult } from '../../platform/bus/messages.ts';
+import { LocalArtifactStore } from '../../services/worker/index.ts';
+import { TOOLS, type ToolContext, type ToolLineage, type ToolOutput } from '../../services/worker/tools/index.ts';
+import { tempDir } from './workspace.ts';
+
+export interface ToolBench {
+  store: LocalArtifactStore;
+  duck: DuckDBInstance;
+  /** Runs a tool; `output` and `lineage` hold what it reported. */
+  run(tool: Record<string, unknown> & { kind: string }, opts?: { workload?: Record<string, unknown>; results?: Record<string, StepResult>; secrets?: Record<string, string>; signal?: AbortSignal }): Promise<{ result: StepResult; output: ToolOutput; lineage: ToolLineage }>;
+  close(): void;
+}
+
+export async function toolBench(): Promise<ToolBench> {
+  const store = new LocalArtifactStore(tempDir());
+  const duck = await DuckDBInstance.create(':memory:');
+  let n = 0;
+  return {
+    store,
+    duck,
+    async run(tool, opts = {}) {
+      const step = `s${++n}`;
+      const command = { commandId: `c${n}`, executionId: 'e', playbook: 'd/p', domain: 'd', step, attempt: 1, tool, scope: { workload: opts.workload ?? {}, execution_id: 'e', results: opts.results ?? {}, vars: {} }, consumes: {}, upstream: [], produces: undefined } as StepCommand;
+      const output: ToolOutput = {};
+      const lineage: ToolLineage = {};
+      const secrets = opts.secrets ?? {};
+      const ctx: ToolContext = {
+        signal: opts.signal ?? new AbortController().signal,
+        heartbeat: () => undefined,
+        log: createLogger({ level: 'error' }),
+        command,
+        artifacts: store,
+        duckdb: duck,
+        outputPath: store.stagingPath('e', step, 1),
+        lineage,
+        output,
+        secrets: Object.values(secrets),
+        python: 'python3',
+        credential: (name) => {
+          const v = secrets[name];
+          if (v === undefined) throw new NoetlError('E_CREDENTIAL_MISSING', `no credential "${name}"`);
+          return v;
+        },
+      };
+      const result = await TOOLS.get(tool.kind)!.run(ctx);
+      return { result, output, lineage };
+    },
+    close: () => duck.closeSync(),
+  };
+}

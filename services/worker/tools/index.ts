@@ -1,4 +1,5 @@
 /** The tools a worker can run, by kind. */
+import { clickhouseTool } from './clickhouse-tool.ts';
 import { duckdbTool } from './duckdb-tool.ts';
 import { httpTool } from './http-tool.ts';
 import { noopTool } from './noop-tool.ts';
@@ -10,7 +11,7 @@ import type { Tool } from './tool.ts';
 export type { Tool, ToolContext, ToolLineage, ToolOutput } from './tool.ts';
 export { describeParquet } from './duckdb-tool.ts';
 
-export const TOOLS: ReadonlyMap<string, Tool> = new Map([duckdbTool, httpTool, noopTool, postgresTool, pythonTool].map((t) => [t.kind, t]));
+export const TOOLS: ReadonlyMap<string, Tool> = new Map([clickhouseTool, duckdbTool, httpTool, noopTool, postgresTool, pythonTool].map((t) => [t.kind, t]));
 export const TOOL_KINDS: ReadonlySet<string> = new Set(TOOLS.keys());
 /** Runs a command's tool, or its task list. */
 export const runTools = toolRunner(TOOLS);

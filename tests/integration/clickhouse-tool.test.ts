@@ -1,0 +1,54 @@
+/** The clickhouse tool against a real ClickHouse server (18.16, its own instance): command, insert from a table reference, query to a table; errors coded. */
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { NoetlError } from '../../common/errors.ts';
+import type { TableRef } from '../../platform/bus/messages.ts';
+import { startClickHouse, type TestClickHouse } from '../helpers/clickhouse-server.ts';
+import { toolBench, type ToolBench } from '../helpers/tool-context.ts';
+
+describe('clickhouse tool', () => {
+  let ch: TestClickHouse;
+  let bench: ToolBench;
+  let secrets: Record<string, string>;
+
+  before(async () => {
+    [ch, bench] = await Promise.all([startClickHouse(), toolBench()]);
+    secrets = { events: ch.url };
+  });
+  after(async () => {
+    bench?.close();
+    await ch?.stop();
+  });
+
+  it('creates a table, inserts a table reference into it, and queries it back as a Parquet table', async () => {
+    const spans = (await bench.run({ kind: 'duckdb', sql: "SELECT i AS id, ['a', 'b', 'c'][1 + i % 3] AS service, (i % 100)::DOUBLE AS ms FROM range(5000) t(i)" })).result as TableRef;
+    const created = await bench.run({ kind: 'clickhouse', credential: 'events', command: 'CREATE TABLE spans (id UInt64, service String, ms Float64) ENGINE = MergeTree ORDER BY id' }, { secrets });
+    assert.deepEqual(created.result, { kind: 'none' });
+    const inserted = await bench.run({ kind: 'clickhouse', credential: 'events', insert: { table: 'spans', from: '{{ results.spans }}' } }, { secrets, results: { spans } });
+    assert.deepEqual(inserted.result, { kind: 'value', value: { table: 'spans', rows: 5000 } });
+    const { result } = await bench.run({ kind: 'clickhouse', credential: 'events', query: "SELECT service, count() AS n, sum(ms) AS total FROM spans WHERE id >= {{ workload.from }} GROUP BY service ORDER BY service" }, { secrets, workload: { from: 0 } });
+    const t = result as TableRef;
+    assert.equal(t.kind, 'table');
+    assert.equal(t.rows, 3);
+    const conn = await bench.duck.connect();
+    const rows = (await conn.runAndReadAll(`SELECT service, n, total FROM read_parquet('${bench.store.resolve(t.uri)}') ORDER BY service`)).getRowObjectsJson();
+    conn.closeSync();
+    assert.deepEqual(rows.map((r) => [r.service, Number(r.n)]), [['a', 1667], ['b', 1667], ['c', 1666]]);
+  });
+
+  it('an empty result is an empty table', async () => {
+    const { result } = await bench.run({ kind: 'clickhouse', credential: 'events', query: 'SELECT * FROM spans WHERE id > 999999' }, { secrets });
+    assert.equal((result as TableRef).rows, 0);
+  });
+
+  it('bad SQL is E_TOOL_SQL with the server\'s message; an unreachable server is E_TOOL_FAILED (retryable)', async () => {
+    await assert.rejects(bench.run({ kind: 'clickhouse', credential: 'events', query: 'SELECT nope FROM spans' }, { secrets }), (e: unknown) => e instanceof NoetlError && e.code === 'E_TOOL_SQL' && /nope/.test(e.message));
+    await assert.rejects(bench.run({ kind: 'clickhouse', credential: 'events', query: 'SELECT 1' }, { secrets: { events: 'http://default:@127.0.0.1:1/default' } }), (e: unknown) => e instanceof NoetlError && e.code === 'E_TOOL_FAILED' && e.retryable);
+  });
+
+  it('needs exactly one of query, command and insert, and a credential', async () => {
+    await assert.rejects(bench.run({ kind: 'clickhouse', credential: 'events', query: 'SELECT 1', command: 'SELECT 1' }, { secrets }), /exactly one of query, command or insert/);
+    await assert.rejects(bench.run({ kind: 'clickhouse', query: 'SELECT 1' }, { secrets }), /needs "credential"/);
+    await assert.rejects(bench.run({ kind: 'clickhouse', credential: 'other', query: 'SELECT 1' }, { secrets }), (e: unknown) => e instanceof NoetlError && e.code === 'E_CREDENTIAL_MISSING');
+  });
+});

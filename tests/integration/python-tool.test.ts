@@ -3,7 +3,10 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { NoetlError } from '../../common/errors.ts';
 import type { StepResult, TableRef } from '../../platform/bus/messages.ts';
+import path from 'node:path';
+import { parquetToArrowIpc } from '../../services/worker/artifacts/arrow.ts';
 import { toolBench, type ToolBench } from '../helpers/tool-context.ts';
+import { tempDir } from '../helpers/workspace.ts';
 
 describe('python tool', () => {
   let bench: ToolBench;
@@ -45,6 +48,14 @@ describe('python tool', () => {
     assert.match(output.stdout!, /using \*+/);
     assert.doesNotMatch(output.stdout! + output.stderr!, /s3cr3t-value/);
     assert.match(output.stderr!, /warn/);
+  });
+
+  it('an Arrow IPC file the script leaves at noetl.output_arrow becomes the Parquet table', async () => {
+    const ipc = path.join(tempDir(), 'made.arrow');
+    parquetToArrowIpc(bench.store.resolve(numbers.uri), ipc);
+    const { result } = await bench.run({ kind: 'python', script: `import noetl, shutil\nshutil.copy(${JSON.stringify(ipc)}, noetl.output_arrow)` });
+    assert.equal((result as TableRef).rows, 1000);
+    assert.deepEqual((result as TableRef).schema, numbers.schema);
   });
 
   it('fails with the end of stderr when the script raises', async () => {

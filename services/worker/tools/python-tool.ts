@@ -4,7 +4,7 @@
  * place; `input_format: jsonl` adds a JSON Lines copy for a python without
  * pyarrow). The script writes rows (`noetl.write_rows`, or Parquet itself at
  * `noetl.output_parquet`) for a table result, or `noetl.result(value)` for a
- * value. Its stdout and stderr go into the step's events, secrets redacted.
+ * value (or Arrow IPC at `noetl.output_arrow`). Its stdout and stderr go into the step's events, secrets redacted.
  *
  *   tool: { kind: python, inputs: { scores: "{{ results.score }}" }, input_format: jsonl,
  *           time_limit: 60s, memory_limit_mb: 512, credentials: [api_key],
@@ -19,6 +19,7 @@ import { evaluateValue } from '../../../common/expressions.ts';
 import { sqlLiteral } from '../../../contracts/index.ts';
 import type { StepResult, TableRef } from '../../../platform/bus/messages.ts';
 import { redact } from '../../../platform/log/logger.ts';
+import { arrowIpcToParquet } from '../artifacts/arrow.ts';
 import { describeParquet } from './duckdb-tool.ts';
 import { templateScope, type Tool, type ToolContext } from './tool.ts';
 
@@ -46,7 +47,7 @@ export const pythonTool: Tool = {
     fs.rmSync(dir, { recursive: true, force: true });
     fs.mkdirSync(dir, { recursive: true });
     const secrets = Object.fromEntries((spec.credentials ?? []).map((name) => [name, ctx.credential(name)]));
-    const files = { script: path.join(dir, 'script.py'), context: path.join(dir, 'context.json'), rows: path.join(dir, 'output.jsonl'), value: path.join(dir, 'result.json'), parquet: path.join(dir, 'output.parquet') };
+    const files = { script: path.join(dir, 'script.py'), context: path.join(dir, 'context.json'), rows: path.join(dir, 'output.jsonl'), value: path.join(dir, 'result.json'), parquet: path.join(dir, 'output.parquet'), arrow: path.join(dir, 'output.arrow') };
     fs.writeFileSync(files.script, spec.script);
     const timeLimitMs = parseDuration(spec.time_limit) ?? 300_000;
     const memoryMb = spec.memory_limit_mb ?? 1024;
@@ -60,6 +61,7 @@ export const pythonTool: Tool = {
         inputs: await inputsOf(ctx, spec, dir),
         output_jsonl: files.rows,
         output_parquet: files.parquet,
+        output_arrow: files.arrow,
         result_json: files.value,
         memory_limit_bytes: memoryMb * 1024 * 1024,
       }),
@@ -100,11 +102,15 @@ async function inputsOf(ctx: ToolContext, spec: PythonSpec, dir: string): Promis
 }
 
 /** A table if the script wrote rows or Parquet, else its value, else nothing. */
-async function resultOf(ctx: ToolContext, files: { rows: string; value: string; parquet: string }): Promise<StepResult> {
+async function resultOf(ctx: ToolContext, files: { rows: string; value: string; parquet: string; arrow: string }): Promise<StepResult> {
   const conn = await ctx.duckdb.connect();
   try {
     if (fs.existsSync(files.parquet)) {
       fs.renameSync(files.parquet, ctx.outputPath);
+      return await describeParquet(conn, ctx.artifacts, ctx.outputPath);
+    }
+    if (fs.existsSync(files.arrow)) {
+      arrowIpcToParquet(files.arrow, ctx.outputPath);
       return await describeParquet(conn, ctx.artifacts, ctx.outputPath);
     }
     if (fs.existsSync(files.rows)) {

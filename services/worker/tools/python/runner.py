@@ -62,7 +62,8 @@ noetl.read_rows = read_rows
 noetl.write_rows = write_rows
 noetl.result = result
 noetl.credential = credential
-noetl.output_parquet = ctx["output_parquet"]
+noetl.output_parquet = ctx["output_parquet"]  # a script with pyarrow may write its table here
+noetl.output_arrow = ctx["output_arrow"]  # ... or as Arrow IPC here
 sys.modules["noetl"] = noetl
 
 try:

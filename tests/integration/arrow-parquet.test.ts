@@ -32,7 +32,7 @@ describe('Arrow IPC and Parquet', () => {
     const r = await conn.runAndReadAll(`SELECT (SELECT count(*) FROM (SELECT * FROM '${a}' EXCEPT ALL SELECT * FROM '${b}')) + (SELECT count(*) FROM (SELECT * FROM '${b}' EXCEPT ALL SELECT * FROM '${a}')) AS n`);
     return Number(r.getRowObjectsJson()[0]!.n);
   };
-  const types = async (f: string): Promise<string[]> => (await conn.runAndReadAll(`DESCRIBE SELECT * FROM '${f}'`)).getRowObjectsJson().map((r) => `${String(r.column_name)} ${String(r.column_type)}`);
+  const types = async (f: string): Promise<string[]> => (await conn.runAndReadAll(`DESCRIBE SELECT * FROM '${f}'`)).getRowObjectsJson().map((r) => `${r.column_name as string} ${r.column_type as string}`);
 
   for (const format of ['file', 'stream'] as const) {
     it(`Parquet → Arrow IPC (${format}) → Parquet keeps every row and type`, async () => {

@@ -4,6 +4,7 @@
  * an error naming the variable.
  */
 import path from 'node:path';
+import { parseDuration } from '../../common/duration.ts';
 import { NoetlError } from '../../common/errors.ts';
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
@@ -30,6 +31,8 @@ export interface Config {
   maxDeliver: number;
   /** Where OpenLineage events also go: an http(s) URL, `file:<path>`, `bus`. */
   lineageTransports: string[];
+  /** Staged artifacts of an execution untouched for this long are removed. */
+  stagingMaxAgeMs: number;
   /** The python3 the python tool runs. */
   python: string;
   /** The credentials this process can hand to steps, by `<domain>/<name>` (from NOETL_SECRET_<DOMAIN>__<NAME>). */
@@ -59,6 +62,7 @@ export const CONFIG_VARIABLES = [
   { name: 'NOETL_ACK_WAIT_MS', meaning: 'ack deadline of a command; a lost worker\'s step comes back after it', default: '30000' },
   { name: 'NOETL_MAX_DELIVER', meaning: 'deliveries of a command before it is a dead letter', default: '10' },
   { name: 'NOETL_SECRET_<DOMAIN>__<NAME>', meaning: 'a credential a worker hands to steps of that domain that name it in their keychain', default: '(none)' },
+  { name: 'NOETL_STAGING_MAX_AGE', meaning: 'staged (unpublished) artifacts of an execution untouched this long are removed by the workers', default: '24h' },
   { name: 'NOETL_PYTHON', meaning: 'the python3 executable workers run python steps with', default: 'python3' },
   { name: 'NOETL_LINEAGE_TRANSPORTS', meaning: 'where OpenLineage events also go, comma-separated: an http(s) URL, file:<path>, bus', default: '(none)' },
 ] as const;
@@ -89,6 +93,7 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
     ackWaitMs: integer('NOETL_ACK_WAIT_MS', get('NOETL_ACK_WAIT_MS'), 30_000, 100, 3_600_000),
     maxDeliver: integer('NOETL_MAX_DELIVER', get('NOETL_MAX_DELIVER'), 10, 1, 1000),
     lineageTransports: (get('NOETL_LINEAGE_TRANSPORTS') ?? '').split(',').map((s) => s.trim()).filter(Boolean),
+    stagingMaxAgeMs: duration('NOETL_STAGING_MAX_AGE', get('NOETL_STAGING_MAX_AGE'), 24 * 3_600_000),
     python: get('NOETL_PYTHON') ?? 'python3',
     secrets: secretsOf(env),
   };
@@ -127,6 +132,13 @@ function integer(name: string, raw: string | undefined, fallback: number, min: n
   const n = Number(raw);
   if (n < min || n > max) fail(name, raw, `an integer from ${min} to ${max}`);
   return n;
+}
+
+function duration(name: string, raw: string | undefined, fallback: number): number {
+  if (raw === undefined) return fallback;
+  const ms = parseDuration(raw);
+  if (ms === undefined || ms <= 0) fail(name, raw, 'a duration such as 30m, 24h or 500ms');
+  return ms;
 }
 
 function oneOf<T extends string>(name: string, raw: string | undefined, allowed: readonly T[], fallback: T): T {

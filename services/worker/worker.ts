@@ -34,6 +34,8 @@ export interface WorkerOptions {
   secrets?: Record<string, string>;
   /** The python3 python steps run with. */
   python?: string;
+  /** Staged artifacts of an execution untouched this long are removed (checked at start and hourly). */
+  stagingMaxAgeMs?: number;
 }
 
 type Outcome = { ok: true; result: StepResult; quality?: QualityReport } | { ok: false; error: ErrorInfo; quality?: QualityReport };
@@ -46,6 +48,7 @@ export class Worker {
   private duckdb: DuckDBInstance | undefined;
   private subscription: Subscription | undefined;
   private cancelListener: { unsubscribe(): void } | undefined;
+  private gcTimer: NodeJS.Timeout | undefined;
   /** Running commands by execution, so a cancellation can reach them. */
   private readonly running = new Map<string, Set<AbortController>>();
   private readonly cancelled = new Map<string, number>();
@@ -73,11 +76,27 @@ export class Worker {
       (m) => this.handle(m),
     );
     this.options.log.debug('worker started', { worker: this.id, pool: this.pool });
+    if (this.options.stagingMaxAgeMs !== undefined) {
+      this.collectStaging(this.options.stagingMaxAgeMs);
+      this.gcTimer = setInterval(() => this.collectStaging(this.options.stagingMaxAgeMs!), 3_600_000);
+      this.gcTimer.unref();
+    }
+  }
+
+  /** Removes staged artifacts nothing has touched for the configured age; never fails the worker. */
+  collectStaging(maxAgeMs: number): void {
+    try {
+      const removed = this.artifacts.collectStaging(maxAgeMs);
+      if (removed.executions > 0) this.options.log.info('removed old staged artifacts', removed);
+    } catch (e) {
+      this.options.log.warn('staging garbage collection failed', { error: asNoetlError(e).message });
+    }
   }
 
   /** Stops pulling and waits for the steps under way to finish and report. */
   async stop(): Promise<void> {
     this.cancelListener?.unsubscribe();
+    clearInterval(this.gcTimer);
     await this.subscription?.stop();
     this.duckdb?.closeSync();
     this.duckdb = undefined;

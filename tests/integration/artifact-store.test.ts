@@ -44,4 +44,25 @@ describe('local artifact store', () => {
     assert.throws(() => store.stagingPath('..', 'x', 1), { code: 'E_ARTIFACT_OUTSIDE_ROOT' });
     assert.throws(() => store.stagingPath('e', '../x', 1), { code: 'E_ARTIFACT_OUTSIDE_ROOT' });
   });
+
+  it('garbage-collects the staging of executions untouched for the given age, and nothing published or recent', async () => {
+    const store = new LocalArtifactStore(tempDir());
+    const old = store.stagingPath('old_exec', 'step', 1);
+    fs.writeFileSync(old, 'x'.repeat(100));
+    fs.mkdirSync(path.join(path.dirname(old), 'step.1.python'));
+    fs.writeFileSync(path.join(path.dirname(old), 'step.1.python', 'script.py'), 'pass');
+    const published = await store.publish(await staged(store), 'risk.scores', 'm1');
+    const recent = store.stagingPath('busy_exec', 'early', 1);
+    fs.writeFileSync(recent, 'y');
+    const hourAgo = new Date(Date.now() - 3_600_000);
+    for (const f of [old, path.join(path.dirname(old), 'step.1.python', 'script.py'), path.join(path.dirname(old), 'step.1.python'), path.dirname(old), recent]) fs.utimesSync(f, hourAgo, hourAgo);
+    // busy_exec wrote something a second ago: its early output stays, whatever its age.
+    fs.writeFileSync(store.stagingPath('busy_exec', 'late', 1), 'z');
+    const removed = store.collectStaging(30 * 60_000);
+    assert.deepEqual(removed, { executions: 1, files: 2, bytes: 104 });
+    assert.ok(!fs.existsSync(path.dirname(old)), 'the old execution\'s staging is gone');
+    assert.ok(fs.existsSync(recent), 'a run still writing keeps its earlier outputs');
+    assert.ok(fs.existsSync(store.resolve(published.uri)), 'published versions are never touched');
+    assert.deepEqual(store.collectStaging(30 * 60_000), { executions: 0, files: 0, bytes: 0 });
+  });
 });

@@ -83,6 +83,29 @@ export class LocalArtifactStore {
     fs.rmSync(this.resolve(ref.uri), { force: true });
   }
 
+  /**
+   * Garbage-collects staging: the staged files of an execution (outputs never
+   * published, rejected ones, failed attempts) go once nothing in its staging
+   * folder has changed for `maxAgeMs`. The unit is the execution, so a long run
+   * that still writes keeps the earlier outputs its later steps read.
+   */
+  collectStaging(maxAgeMs: number, now = Date.now()): { executions: number; files: number; bytes: number } {
+    const staging = path.join(this.root, 'staging');
+    const removed = { executions: 0, files: 0, bytes: 0 };
+    for (const entry of fs.readdirSync(staging, { withFileTypes: true })) {
+      if (!entry.isDirectory()) continue;
+      const dir = path.join(staging, entry.name);
+      const files = listFiles(dir);
+      const newest = Math.max(fs.statSync(dir).mtimeMs, ...files.map((f) => f.mtimeMs));
+      if (now - newest < maxAgeMs) continue;
+      fs.rmSync(dir, { recursive: true, force: true });
+      removed.executions++;
+      removed.files += files.length;
+      removed.bytes += files.reduce((n, f) => n + f.size, 0);
+    }
+    return removed;
+  }
+
   private assertInside(file: string): void {
     const resolved = path.resolve(file);
     const rel = path.relative(this.root, resolved);
@@ -90,6 +113,10 @@ export class LocalArtifactStore {
       throw new NoetlError('E_ARTIFACT_OUTSIDE_ROOT', `artifact path ${resolved} is outside the store root ${this.root}`);
     }
   }
+}
+
+function listFiles(dir: string): fs.Stats[] {
+  return fs.readdirSync(dir, { withFileTypes: true, recursive: true }).filter((e) => e.isFile()).map((e) => fs.statSync(path.join(e.parentPath, e.name)));
 }
 
 function safe(part: string): string {

@@ -3,23 +3,17 @@ import assert from 'node:assert/strict';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
-import { DuckDBInstance } from '@duckdb/node-api';
-import { createLogger } from '../../platform/index.ts';
-import type { StepCommand } from '../../platform/bus/messages.ts';
-import { LocalArtifactStore } from '../../services/worker/index.ts';
-import { TOOLS } from '../../services/worker/tools/index.ts';
-import { tempDir } from '../helpers/workspace.ts';
+import { NoetlError } from '../../common/errors.ts';
+import { toolBench, type ToolBench } from '../helpers/tool-context.ts';
 
 describe('http tool', () => {
   let server: http.Server;
   let base: string;
-  let duck: DuckDBInstance;
-  const store = new LocalArtifactStore(tempDir());
+  let bench: ToolBench;
   const hits = new Map<string, number>();
-  let n = 0;
 
   before(async () => {
-    duck = await DuckDBInstance.create(':memory:');
+    bench = await toolBench();
     server = http.createServer((req, res) => {
       const path = new URL(req.url!, 'http://x').pathname;
       const hit = (hits.get(path) ?? 0) + 1;
@@ -41,6 +35,7 @@ describe('http tool', () => {
       if (path === '/slow') return void setTimeout(() => json(200, {}), 2000);
       if (path === '/redirect') return json(302, {}, { location: '/ok' });
       if (path === '/loop') return json(302, {}, { location: '/loop' });
+      if (path === '/private') return req.headers.authorization === 'Bearer t0ken' ? json(200, { secret: 'ok' }) : json(401, { error: 'who are you' });
       if (path === '/missing') return json(404, { error: 'no such thing' });
       if (path === '/big') return json(200, Array.from({ length: 5000 }, (_, i) => ({ id: i, name: `item ${i}`, price: i / 10 })));
       return json(404, {});
@@ -50,13 +45,10 @@ describe('http tool', () => {
   });
   after(() => {
     server.close();
-    duck.closeSync();
+    bench.close();
   });
 
-  async function run(tool: Record<string, unknown>, workload: Record<string, unknown> = {}) {
-    const command = { commandId: 'c', executionId: 'e', playbook: 'd/p', domain: 'd', step: `s${++n}`, attempt: 1, tool: { kind: 'http', ...tool }, scope: { workload, execution_id: 'e', results: {}, vars: {} }, consumes: {}, upstream: [], produces: undefined } as StepCommand;
-    return TOOLS.get('http')!.run({ signal: new AbortController().signal, heartbeat: () => undefined, log: createLogger({ level: 'error' }), command, artifacts: store, duckdb: duck, outputPath: store.stagingPath('e', command.step, 1), lineage: {}, output: {}, secrets: [], python: 'python3', credential: () => { throw new Error('no credentials here'); } });
-  }
+  const run = async (tool: Record<string, unknown>, workload: Record<string, unknown> = {}, secrets: Record<string, string> = {}) => (await bench.run({ kind: 'http', ...tool }, { workload, secrets })).result;
 
   it('returns a small JSON answer as the value, with templated query parameters', async () => {
     assert.deepEqual(await run({ url: `${base}/ok`, query: { day: '{{ workload.day }}' } }, { day: '2026-11-28' }), { kind: 'value', value: { ok: true, query: { day: '2026-11-28' } } });
@@ -95,6 +87,12 @@ describe('http tool', () => {
     if (r.kind !== 'table') return;
     assert.equal(r.rows, 5000);
     assert.deepEqual(r.schema.map((c) => c.name), ['id', 'name', 'price']);
+  });
+
+  it('authenticates with a bearer credential from the keychain, never templated; a wrong one is a 401, E_HTTP_STATUS', async () => {
+    assert.deepEqual(await run({ url: `${base}/private`, auth: { bearer: 'api' } }, {}, { api: 't0ken' }), { kind: 'value', value: { secret: 'ok' } });
+    await assert.rejects(run({ url: `${base}/private`, auth: { bearer: 'api' } }, {}, { api: 'wrong' }), (e: unknown) => e instanceof NoetlError && e.code === 'E_HTTP_STATUS' && /401/.test(e.message) && !e.message.includes('wrong'));
+    await assert.rejects(run({ url: `${base}/private`, auth: { token: 'api' } }), /auth is \{bearer/);
   });
 
   it('refuses a missing or non-http url', async () => {

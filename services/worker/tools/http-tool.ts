@@ -5,7 +5,7 @@
  * array is written as Parquet and the step returns a table reference instead.
  *
  *   tool: { kind: http, method: GET, url: "https://api/x", query: { day: "{{ workload.day }}" },
- *           headers: {}, body: {}, timeout: 10s, retries: 3, max_redirects: 5, inline_limit: 65536 }
+ *           headers: {}, body: {}, auth: { bearer: api_token }, timeout: 10s, retries: 3, max_redirects: 5, inline_limit: 65536 }
  */
 import fs from 'node:fs';
 import { NoetlError } from '../../../common/errors.ts';
@@ -26,6 +26,8 @@ interface HttpSpec {
   retries?: number;
   max_redirects?: number;
   inline_limit?: number;
+  /** Credentials from the keychain, never templated: `{bearer: <name>}` or `{basic: <name>}` (a "user:password" value). */
+  auth?: { bearer?: string; basic?: string };
 }
 
 const sleep = (ms: number, signal: AbortSignal): Promise<void> =>
@@ -47,7 +49,7 @@ export const httpTool: Tool = {
     const method = (spec.method ?? 'GET').toUpperCase();
     const timeoutMs = parseDuration(spec.timeout) ?? 30_000;
     const retries = spec.retries ?? 3;
-    const headers: Record<string, string> = { accept: 'application/json', ...spec.headers };
+    const headers: Record<string, string> = { accept: 'application/json', ...spec.headers, ...authHeader(ctx, spec.auth) };
     let body: string | undefined;
     if (spec.body !== undefined) {
       body = typeof spec.body === 'string' ? spec.body : JSON.stringify(spec.body);
@@ -72,6 +74,13 @@ export const httpTool: Tool = {
     }
   },
 };
+
+function authHeader(ctx: ToolContext, auth: HttpSpec['auth']): Record<string, string> {
+  if (auth === undefined) return {};
+  if (typeof auth.bearer === 'string') return { authorization: `Bearer ${ctx.credential(auth.bearer)}` };
+  if (typeof auth.basic === 'string') return { authorization: `Basic ${Buffer.from(ctx.credential(auth.basic)).toString('base64')}` };
+  throw new NoetlError('E_PLAYBOOK_INVALID', `step "${ctx.command.step}": http auth is {bearer: <credential>} or {basic: <credential>}`);
+}
 
 /** One request; redirects followed by hand so that their number is bounded. */
 async function send(ctx: ToolContext, start: URL, method: string, headers: Record<string, string>, body: string | undefined, timeoutMs: number, maxRedirects: number): Promise<Response> {

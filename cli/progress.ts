@@ -1,14 +1,9 @@
 /** Live, human progress lines for an execution, and its closing summary. */
-import type { ExecutionEvent, QualityReport } from '../platform/bus/messages.ts';
+import { unitName, type ExecutionEvent, type QualityReport } from '../platform/bus/messages.ts';
 
 export type Print = (line: string) => void;
 
 const n = (v: number): string => v.toLocaleString('en-US');
-
-/** `step`, `step[2]` for a loop item, `step@3` for a step's third run in a cycle. */
-function unitName(e: { step: string; run?: number; iteration?: number }): string {
-  return `${e.step}${e.run !== undefined && e.run > 1 ? `@${e.run}` : ''}${e.iteration !== undefined ? `[${e.iteration}]` : ''}`;
-}
 
 export function progressLine(e: ExecutionEvent): string | undefined {
   switch (e.type) {

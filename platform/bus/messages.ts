@@ -117,10 +117,20 @@ export interface ProcessOutput {
   stderr?: string;
 }
 
-/** Which run of a step, and which item of a loop, an event is about; absent = the first run, no loop. */
-interface Unit {
+/** Which run of a step, and which item of a loop, a command or event is about; absent = the first run, no loop. */
+export interface Unit {
   run?: number;
   iteration?: number;
+}
+
+/** The run (when not the first) and loop item, as commands and events carry them. */
+export function unitFields(u: Unit): Unit {
+  return { ...(u.run !== undefined && u.run > 1 ? { run: u.run } : {}), ...(u.iteration !== undefined ? { iteration: u.iteration } : {}) };
+}
+
+/** `step`, `step@2` (its second run, in a cycle), `step[3]` (item 3 of a loop), `step@2[3]`. */
+export function unitName(u: Unit & { step: string }): string {
+  return `${u.step}${u.run !== undefined && u.run > 1 ? `@${u.run}` : ''}${u.iteration !== undefined ? `[${u.iteration}]` : ''}`;
 }
 
 type EventBody =

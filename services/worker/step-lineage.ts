@@ -6,7 +6,7 @@
  */
 import { productDataset, stepDataset, stepRunEvent, type DatasetRef, type RunEvent, type RunEventType } from '../../lineage/index.ts';
 import type { Contract } from '../../contracts/index.ts';
-import type { QualityReport, StepCommand, StepResult } from '../../platform/bus/messages.ts';
+import { unitName, type QualityReport, type StepCommand, type StepResult } from '../../platform/bus/messages.ts';
 import type { ToolLineage } from './tools/tool.ts';
 
 /** The dataset an earlier step's table is: its product if it published one, else the step's own output. */
@@ -20,11 +20,6 @@ export function tableSchema(result: StepResult | undefined): { name: string; typ
   if (result?.kind === 'table') return result.schema;
   const first = result?.kind === 'list' ? result.items[0] : undefined;
   return first?.kind === 'table' ? first.schema : undefined;
-}
-
-/** `@2` for a step's second run in a cycle, `[3]` for item 3 of a loop; empty otherwise. */
-export function unitSuffix(cmd: Pick<StepCommand, 'run' | 'iteration'>): string {
-  return `${cmd.run !== undefined && cmd.run > 1 ? `@${cmd.run}` : ''}${cmd.iteration !== undefined ? `[${cmd.iteration}]` : ''}`;
 }
 
 function playbookName(cmd: StepCommand): string {
@@ -51,7 +46,7 @@ export function stepLineage(cmd: StepCommand, eventType: RunEventType, at: strin
       : undefined;
   const sql = cmd.tool.kind === 'duckdb' && typeof cmd.tool.sql === 'string' ? cmd.tool.sql : undefined;
   return stepRunEvent(
-    { executionId: cmd.executionId, domain: cmd.domain, playbook: playbookName(cmd), step: cmd.step, attempt: cmd.attempt, unit: unitSuffix(cmd), toolKind: cmd.tool.kind },
+    { executionId: cmd.executionId, domain: cmd.domain, playbook: playbookName(cmd), step: cmd.step, attempt: cmd.attempt, unit: unitName(cmd).slice(cmd.step.length), toolKind: cmd.tool.kind },
     { eventType, eventTime: at, inputs: [...upstream, ...products, ...(tool.inputs ?? [])], ...(output ? { output } : {}), ...(sql !== undefined ? { sql } : {}), ...(error !== undefined ? { error } : {}) },
   );
 }

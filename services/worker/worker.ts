@@ -12,7 +12,7 @@ import { DuckDBInstance } from '@duckdb/node-api';
 import { NoetlError, asNoetlError } from '../../common/errors.ts';
 import { partitionColumns, type Contract } from '../../contracts/index.ts';
 import type { RunEventType } from '../../lineage/index.ts';
-import { SUBJECTS, type Bus, type Delivery, type ErrorInfo, type ExecutionEvent, type ExecutionEventBody, type QualityReport, type StepCommand, type StepResult, type Subscription, type TableRef } from '../../platform/bus/index.ts';
+import { SUBJECTS, unitFields, type Bus, type Delivery, type ErrorInfo, type ExecutionEvent, type ExecutionEventBody, type QualityReport, type StepCommand, type StepResult, type Subscription, type TableRef } from '../../platform/bus/index.ts';
 import { redact, type Logger } from '../../platform/log/logger.ts';
 import { LocalArtifactStore } from './artifacts/local-store.ts';
 import { mergePartitions, writtenPartitions } from './gate/partitions.ts';
@@ -129,7 +129,7 @@ export class Worker {
       if (this.cancelled.has(cmd.executionId)) abort.abort(new NoetlError('E_CANCELLED', 'the execution was cancelled'));
       // One started event per delivery, so a redelivery to another worker shows in the log.
       // Not waited for: it informs, decides nothing, and the outcome follows it on the same stream.
-      this.emit(cmd, `${cmd.commandId}:started:${m.deliveryCount}`, { type: 'step.started', step: cmd.step, attempt: cmd.attempt, ...unitOf(cmd), worker: this.id }, 'START').catch((e: unknown) =>
+      this.emit(cmd, `${cmd.commandId}:started:${m.deliveryCount}`, { type: 'step.started', step: cmd.step, attempt: cmd.attempt, ...unitFields(cmd), worker: this.id }, 'START').catch((e: unknown) =>
         log.warn('could not report the step started', { error: asNoetlError(e).message }),
       );
       const toolLineage: ToolLineage = {};
@@ -138,9 +138,9 @@ export class Worker {
       const durationMs = Date.now() - started;
       const extras = { ...(outcome.quality ? { quality: outcome.quality } : {}), ...(printed.stdout || printed.stderr ? { output: printed } : {}) };
       if (outcome.ok) {
-        await this.emit(cmd, `${cmd.commandId}:completed`, { type: 'step.completed', step: cmd.step, attempt: cmd.attempt, ...unitOf(cmd), result: outcome.result, ...extras, durationMs }, 'COMPLETE', outcome.result, undefined, toolLineage, outcome.quality);
+        await this.emit(cmd, `${cmd.commandId}:completed`, { type: 'step.completed', step: cmd.step, attempt: cmd.attempt, ...unitFields(cmd), result: outcome.result, ...extras, durationMs }, 'COMPLETE', outcome.result, undefined, toolLineage, outcome.quality);
       } else {
-        await this.emit(cmd, `${cmd.commandId}:failed`, { type: 'step.failed', step: cmd.step, attempt: cmd.attempt, ...unitOf(cmd), error: outcome.error, ...extras, durationMs }, outcome.error.code === 'E_CANCELLED' ? 'ABORT' : 'FAIL', undefined, outcome.error.message);
+        await this.emit(cmd, `${cmd.commandId}:failed`, { type: 'step.failed', step: cmd.step, attempt: cmd.attempt, ...unitFields(cmd), error: outcome.error, ...extras, durationMs }, outcome.error.code === 'E_CANCELLED' ? 'ABORT' : 'FAIL', undefined, outcome.error.message);
       }
       m.ack();
     } finally {
@@ -213,7 +213,7 @@ export class Worker {
   private async deadLetter(cmd: StepCommand): Promise<void> {
     const error = { code: 'E_DEAD_LETTER', message: `step "${cmd.step}" was delivered ${this.options.maxDeliver ?? 10} times without an outcome (workers died or timed out each time)`, retryable: false };
     this.options.log.error('dead letter', { execution: cmd.executionId, step: cmd.step });
-    await this.emit(cmd, `${cmd.commandId}:dead`, { type: 'step.failed', step: cmd.step, attempt: cmd.attempt, ...unitOf(cmd), error, durationMs: 0 }, 'FAIL', undefined, error.message).catch(() => undefined);
+    await this.emit(cmd, `${cmd.commandId}:dead`, { type: 'step.failed', step: cmd.step, attempt: cmd.attempt, ...unitFields(cmd), error, durationMs: 0 }, 'FAIL', undefined, error.message).catch(() => undefined);
   }
 
   private emit(cmd: StepCommand, eventId: string, body: ExecutionEventBody, lineage: RunEventType, result?: StepResult, error?: string, tool?: ToolLineage, quality?: QualityReport): Promise<void> {
@@ -223,11 +223,6 @@ export class Worker {
     const event: ExecutionEvent = { ...body, eventId, executionId: cmd.executionId, at, lineage: types.map((t) => stepLineage(cmd, t, at, result, error, tool, quality)) };
     return this.options.bus.publish(SUBJECTS.events(cmd.executionId), event, { msgId: eventId });
   }
-}
-
-/** The run and loop item of a command, as its events carry them. */
-function unitOf(cmd: StepCommand): { run?: number; iteration?: number } {
-  return { ...(cmd.run !== undefined ? { run: cmd.run } : {}), ...(cmd.iteration !== undefined ? { iteration: cmd.iteration } : {}) };
 }
 
 /** A file-name-safe name of what a command runs: `step`, `step.run2`, `step.item3`. */

@@ -10,19 +10,19 @@ import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { formatDiagnostic } from '../../../common/diagnostics.ts';
 import { NoetlError, asNoetlError } from '../../../common/errors.ts';
-import { createHash } from 'node:crypto';
-import { Ajv2019 } from 'ajv/dist/2019.js';
 import { EXPRESSIONS, evaluateValue } from '../../../common/expressions.ts';
 import type { Contract } from '../../../contracts/index.ts';
 import { executionRunEvent, type RunEvent } from '../../../lineage/index.ts';
-import { SUBJECTS, type Bus, type Delivery, type ExecutionEvent, type ExecutionEventBody, type StepCommand, type Subscription, type TableRef } from '../../../platform/bus/index.ts';
+import { SUBJECTS, unitFields, type Bus, type Delivery, type ExecutionEvent, type ExecutionEventBody, type StepCommand, type Subscription, type TableRef } from '../../../platform/bus/index.ts';
 import type { Db, LineageTransport, ParentCommand } from '../../../platform/index.ts';
 import type { Logger } from '../../../platform/log/logger.ts';
 import { parsePlaybook, PLAYBOOK_TOOL, type Playbook } from '../dsl/index.ts';
-import { apply, decide, DEFAULT_LIMITS, initialState, itemScope, replay, type Decision, type ExecutionState } from '../engine/engine.ts';
+import { apply, decide, DEFAULT_LIMITS, initialState, itemScope, replay, type ExecutionState } from '../engine/engine.ts';
 import { compileNet, type Net } from '../engine/net.ts';
+import { childIdOf, commandIdOf, decisionEvent, inFlightUnits, type Dispatch } from './decisions.ts';
 import { ExecutionStore } from './execution-store.ts';
 import { DEFAULT_POOLS, routeSteps, type PoolConfig } from './pools.ts';
+import { checkWorkload } from './workload.ts';
 
 export interface SupervisorOptions {
   db: Db;
@@ -56,9 +56,6 @@ interface Running {
   parent: ParentCommand | undefined;
 }
 
-type Dispatch = Extract<Decision, { type: 'dispatch' }>;
-
-const ajv = new Ajv2019({ allErrors: true, strict: false });
 
 export class Supervisor {
   private readonly store: ExecutionStore;
@@ -361,7 +358,7 @@ export class Supervisor {
    */
   private async startChild(run: Running, cmd: StepCommand): Promise<void> {
     const id = childIdOf(cmd.commandId);
-    const parent: ParentCommand = { executionId: cmd.executionId, commandId: cmd.commandId, step: cmd.step, attempt: cmd.attempt, ...unitOf(cmd) };
+    const parent: ParentCommand = { executionId: cmd.executionId, commandId: cmd.commandId, step: cmd.step, attempt: cmd.attempt, ...unitFields(cmd) };
     const existing = this.running.get(id) ?? (await this.hydrate(id));
     if (existing) {
       if (existing.state.status !== 'running') await this.answerParent(existing);
@@ -374,14 +371,14 @@ export class Supervisor {
     } catch (e) {
       const err = asNoetlError(e, 'E_TOOL_FAILED');
       const error = { code: err.code, message: `sub-playbook ${String(cmd.tool.path)}: ${err.message}`, retryable: err.retryable };
-      await this.publishToParent(parent, { type: 'step.failed', step: cmd.step, attempt: cmd.attempt, ...unitOf(cmd), error, durationMs: 0 }, 'failed');
+      await this.publishToParent(parent, { type: 'step.failed', step: cmd.step, attempt: cmd.attempt, ...unitFields(cmd), error, durationMs: 0 }, 'failed');
     }
   }
 
   /** A child execution has ended: its outcome becomes the outcome of the parent step that started it. */
   private async answerParent(child: Running): Promise<void> {
     const p = child.parent!;
-    const unit = { step: p.step, attempt: p.attempt, ...unitOf(p), durationMs: 0 };
+    const unit = { step: p.step, attempt: p.attempt, ...unitFields(p), durationMs: 0 };
     const state = child.state;
     if (state.status === 'completed') {
       const value = { execution_id: state.executionId, status: state.status, results: state.results };
@@ -430,7 +427,7 @@ export class Supervisor {
       domain: run.playbook.domain,
       step: stepName,
       attempt,
-      ...unitOf(d),
+      ...unitFields(d),
       tool: step.tool,
       scope: itemScope(run.net, run.state, stepName, d.iteration),
       consumes: Object.fromEntries(step.consumes.map((c) => [c, run.consumes.get(c)!])),
@@ -439,67 +436,6 @@ export class Supervisor {
       ...(step.timeoutMs !== undefined ? { timeoutMs: step.timeoutMs } : {}),
       produces: step.produces ? { productId: step.produces, contract: run.contracts.get(step.produces), ...run.gateRefs.get(step.produces) } : undefined,
     };
-  }
-}
-
-/** `step`, `step@2` (its second run, in a cycle), `step[3]` (item 3 of a loop). */
-function unitKey(d: { step: string; run?: number; iteration?: number }): string {
-  return `${d.step}${d.run !== undefined && d.run > 1 ? `@${d.run}` : ''}${d.iteration !== undefined ? `[${d.iteration}]` : ''}`;
-}
-
-function commandIdOf(executionId: string, d: Dispatch): string {
-  return `${executionId}:${unitKey(d)}:${d.attempt}`;
-}
-
-/** The run (when not the first) and loop item of a command, as events and commands carry them. */
-function unitOf(d: { run?: number; iteration?: number }): { run?: number; iteration?: number } {
-  return { ...(d.run !== undefined && d.run > 1 ? { run: d.run } : {}), ...(d.iteration !== undefined ? { iteration: d.iteration } : {}) };
-}
-
-/** Everything of an execution dispatched or running: steps, and items of loops. */
-function inFlightUnits(state: ExecutionState): Dispatch[] {
-  const out: Dispatch[] = [];
-  const busy = (status: string): boolean => status === 'dispatched' || status === 'running';
-  for (const [step, st] of Object.entries(state.steps)) {
-    if (st.loop && st.status === 'running') {
-      st.loop.iterations.forEach((it, iteration) => {
-        if (busy(it.status)) out.push({ type: 'dispatch', step, attempt: it.attempt, run: st.run, iteration, ...(it.notBefore ? { notBefore: it.notBefore } : {}) });
-      });
-    } else if (busy(st.status)) out.push({ type: 'dispatch', step, attempt: st.attempt, run: st.run, ...(st.notBefore ? { notBefore: st.notBefore } : {}) });
-  }
-  return out;
-}
-
-/** A child execution's id, derived from the parent's command id (a UUID-shaped hash). */
-function childIdOf(commandId: string): string {
-  const h = createHash('sha256').update(`child:${commandId}`).digest('hex');
-  return `${h.slice(0, 8)}-${h.slice(8, 12)}-5${h.slice(13, 16)}-a${h.slice(17, 20)}-${h.slice(20, 32)}`;
-}
-
-/** The workload of a run must fit the playbook's workload schema, if it has one. */
-function checkWorkload(playbook: Playbook, workload: Record<string, unknown>): void {
-  if (!playbook.workloadSchema) return;
-  const validate = ajv.compile(playbook.workloadSchema);
-  if (validate(workload)) return;
-  const problems = (validate.errors ?? []).map((e) => `workload${e.instancePath.replaceAll('/', '.')} ${e.message ?? 'is invalid'}`);
-  throw new NoetlError('E_WORKLOAD_INVALID', `the workload of ${playbook.ref} does not fit its workload_schema: ${problems.join('; ')}`, { details: { problems } });
-}
-
-/** The event that records a decision; its key makes recording it twice a no-op. */
-function decisionEvent(executionId: string, d: Decision): { body: ExecutionEventBody; key: string } {
-  switch (d.type) {
-    case 'skip':
-      return { body: { type: 'step.skipped', step: d.step }, key: `skipped:${d.step}` };
-    case 'complete':
-      return { body: { type: 'execution.completed' }, key: 'completed' };
-    case 'fail':
-      return { body: { type: 'execution.failed', error: d.error }, key: 'failed' };
-    case 'loop':
-      return { body: { type: 'loop.started', step: d.step, ...unitOf(d), items: d.items }, key: `loop:${unitKey(d)}` };
-    case 'dispatch': {
-      const commandId = commandIdOf(executionId, d);
-      return { body: { type: 'step.dispatched', step: d.step, attempt: d.attempt, ...unitOf(d), commandId, ...(d.notBefore ? { notBefore: d.notBefore } : {}) }, key: `dispatched:${unitKey(d)}:${d.attempt}` };
-    }
   }
 }
 

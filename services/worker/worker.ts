@@ -14,6 +14,7 @@ import { partitionColumns, type Contract } from '../../contracts/index.ts';
 import type { RunEventType } from '../../lineage/index.ts';
 import { SUBJECTS, unitFields, type Bus, type Delivery, type ErrorInfo, type ExecutionEvent, type ExecutionEventBody, type QualityReport, type StepCommand, type StepResult, type Subscription, type TableRef } from '../../platform/bus/index.ts';
 import { redact, type Logger } from '../../platform/log/logger.ts';
+import type { ArtifactStore } from './artifacts/artifact-store.ts';
 import { LocalArtifactStore } from './artifacts/local-store.ts';
 import { mergePartitions, writtenPartitions } from './gate/partitions.ts';
 import { describeGateFailure, runQualityGate } from './gate/quality-gate.ts';
@@ -44,7 +45,7 @@ const CANCELLED_MEMORY_MS = 3_600_000;
 
 export class Worker {
   readonly id = `${os.hostname()}-${process.pid}-${randomUUID().slice(0, 8)}`;
-  private readonly artifacts: LocalArtifactStore;
+  private readonly artifacts: ArtifactStore;
   private duckdb: DuckDBInstance | undefined;
   private subscription: Subscription | undefined;
   private cancelListener: { unsubscribe(): void } | undefined;

@@ -1,34 +1,45 @@
-/** The local artifact store on real files: staging, checksum-verified publish, and the root boundary. */
+/** The artifact store port's conformance suite, on real files, run against every adapter: staging, checksum-verified publish, the root boundary, staging collection. */
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { describe, it } from 'node:test';
-import { LocalArtifactStore } from '../../services/worker/index.ts';
+import { LocalArtifactStore, type ArtifactStore } from '../../services/worker/index.ts';
 import type { TableRef } from '../../platform/bus/messages.ts';
 import { tempDir } from '../helpers/workspace.ts';
 
-async function staged(store: LocalArtifactStore, content = 'parquet bytes'): Promise<TableRef> {
+async function staged(store: ArtifactStore, content = 'parquet bytes'): Promise<TableRef> {
   const file = store.stagingPath('exec1', 'step', 1);
   fs.writeFileSync(file, content);
   const { bytes, sha256 } = await store.fingerprint(file);
   return { kind: 'table', uri: store.uriOf(file), format: 'parquet', schema: [], rows: 1, bytes, sha256 };
 }
 
-describe('local artifact store', () => {
+/** Every adapter of the port, made fresh for each test, with the folder it keeps its files in. */
+const ADAPTERS: { name: string; make(): { store: ArtifactStore; root: string } }[] = [
+  {
+    name: 'local directory',
+    make: () => {
+      const root = tempDir();
+      return { store: new LocalArtifactStore(root), root };
+    },
+  },
+];
+
+for (const adapter of ADAPTERS) describe(`artifact store conformance: ${adapter.name}`, () => {
   it('publishes a staged file by atomic rename into the product folder', async () => {
-    const store = new LocalArtifactStore(tempDir());
+    const { store, root } = adapter.make();
     const ref = await staged(store);
     const published = await store.publish(ref, 'risk.scores', 'm1');
     const file = store.resolve(published.uri);
-    assert.equal(path.relative(store.root, file), path.join('published', 'risk', 'scores', 'm1.parquet'));
+    assert.equal(path.relative(root, file), path.join('published', 'risk', 'scores', 'm1.parquet'));
     assert.equal(fs.readFileSync(file, 'utf8'), 'parquet bytes');
     assert.ok(!fs.existsSync(store.resolve(ref.uri)), 'the staged file moved');
     assert.equal(published.sha256, ref.sha256);
   });
 
   it('refuses to publish a file whose checksum changed since it was staged', async () => {
-    const store = new LocalArtifactStore(tempDir());
+    const { store } = adapter.make();
     const ref = await staged(store);
     fs.appendFileSync(store.resolve(ref.uri), 'tampered');
     await assert.rejects(store.publish(ref, 'risk.scores', 'm1'), { code: 'E_ARTIFACT_CHECKSUM' });
@@ -36,8 +47,7 @@ describe('local artifact store', () => {
   });
 
   it('refuses references that resolve outside the store root', () => {
-    const root = tempDir();
-    const store = new LocalArtifactStore(root);
+    const { store, root } = adapter.make();
     for (const uri of [pathToFileURL('/etc/passwd').href, pathToFileURL(path.join(root, '..', 'x.parquet')).href, `file://${root}/staging/../../escape.parquet`, 's3://bucket/x', 'not a uri']) {
       assert.throws(() => store.resolve(uri), { code: 'E_ARTIFACT_OUTSIDE_ROOT' }, uri);
     }
@@ -46,7 +56,7 @@ describe('local artifact store', () => {
   });
 
   it('garbage-collects the staging of executions untouched for the given age, and nothing published or recent', async () => {
-    const store = new LocalArtifactStore(tempDir());
+    const { store } = adapter.make();
     const old = store.stagingPath('old_exec', 'step', 1);
     fs.writeFileSync(old, 'x'.repeat(100));
     fs.mkdirSync(path.join(path.dirname(old), 'step.1.python'));

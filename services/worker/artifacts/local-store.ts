@@ -1,5 +1,5 @@
 /**
- * The local artifact store. Outputs are written under `staging/`, checked, and
+ * The local artifact store, the artifact store port's directory adapter. Outputs are written under `staging/`, checked, and
  * published by an atomic rename into `published/<domain>/<product>/`; a rejected
  * output stays staged and the product's current version is untouched
  * (write-audit-publish). References are `file://` URIs that must resolve inside
@@ -11,8 +11,9 @@ import path from 'node:path';
 import { pathToFileURL, fileURLToPath } from 'node:url';
 import { NoetlError } from '../../../common/errors.ts';
 import type { TableRef } from '../../../platform/bus/messages.ts';
+import type { ArtifactStore } from './artifact-store.ts';
 
-export class LocalArtifactStore {
+export class LocalArtifactStore implements ArtifactStore {
   readonly root: string;
 
   constructor(root: string) {

@@ -11,7 +11,7 @@ import { renderTemplate } from '../../../common/expressions.ts';
 import { quoteIdent, sqlLiteral } from '../../../contracts/index.ts';
 import type { ColumnSchema, StepResult, TableRef } from '../../../platform/bus/messages.ts';
 import { columnLineageFromAst, productDataset, type ColumnLineage, type SqlSources } from '../../../lineage/index.ts';
-import type { LocalArtifactStore } from '../artifacts/local-store.ts';
+import type { ArtifactStore } from '../artifacts/artifact-store.ts';
 import { datasetOfStep, tableSchema } from '../step-lineage.ts';
 import { templateScope, type Tool, type ToolContext } from './tool.ts';
 
@@ -42,7 +42,7 @@ export const duckdbTool: Tool = {
 };
 
 /** Reads a Parquet file's schema and row count (from its footer) into a table reference. */
-export async function describeParquet(conn: DuckDBConnection, store: LocalArtifactStore, file: string): Promise<TableRef> {
+export async function describeParquet(conn: DuckDBConnection, store: ArtifactStore, file: string): Promise<TableRef> {
   const source = `read_parquet(${sqlLiteral(file)})`;
   const described = await conn.runAndReadAll(`DESCRIBE SELECT * FROM ${source}`);
   const schema: ColumnSchema[] = described.getRowObjects().map((r) => ({ name: String(r.column_name), type: String(r.column_type) }));

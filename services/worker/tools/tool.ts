@@ -7,14 +7,14 @@ import type { DuckDBInstance } from '@duckdb/node-api';
 import type { ColumnLineage, DatasetRef } from '../../../lineage/index.ts';
 import type { Logger } from '../../../platform/log/logger.ts';
 import type { StepCommand, StepResult } from '../../../platform/bus/messages.ts';
-import type { LocalArtifactStore } from '../artifacts/local-store.ts';
+import type { ArtifactStore } from '../artifacts/artifact-store.ts';
 
 export interface ToolContext {
   signal: AbortSignal;
   heartbeat: () => void;
   log: Logger;
   command: StepCommand;
-  artifacts: LocalArtifactStore;
+  artifacts: ArtifactStore;
   duckdb: DuckDBInstance;
   /** Where a table output of this attempt is to be written. */
   outputPath: string;

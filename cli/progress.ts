@@ -1,5 +1,5 @@
 /** Live, human progress lines for an execution, and its closing summary. */
-import { unitName, type ExecutionEvent, type QualityReport } from '../platform/bus/messages.ts';
+import { unitName, type ExecutionEvent, type ProcessOutput, type QualityReport } from '../platform/bus/messages.ts';
 
 export type Print = (line: string) => void;
 
@@ -13,15 +13,23 @@ export function progressLine(e: ExecutionEvent): string | undefined {
       return `  … ${unitName(e)}`;
     case 'step.completed': {
       const what = e.result.kind === 'table' ? `${n(e.result.rows)} rows, ${n(e.result.bytes)} bytes` : e.result.kind === 'value' ? 'value' : e.result.kind === 'list' ? `${e.result.items.length} items` : 'done';
-      return `  ✓ ${unitName(e)} (${what}, ${e.durationMs} ms)${e.quality ? `\n${gateLines(e.quality)}` : ''}`;
+      return `  ✓ ${unitName(e)} (${what}, ${e.durationMs} ms)${e.quality ? `\n${gateLines(e.quality)}` : ''}${printedLines(e.output)}`;
     }
     case 'step.failed':
-      return `  ✗ ${unitName(e)}: ${e.error.code}: ${e.error.message.split('\n').join('\n      ')}`;
+      return `  ✗ ${unitName(e)}: ${e.error.code}: ${e.error.message.split('\n').join('\n      ')}${printedLines(e.output)}`;
     case 'step.skipped':
       return `  - ${e.step} (skipped: no live path reached it)`;
     default:
       return undefined;
   }
+}
+
+/** The last lines a step's process printed (already redacted), indented under the step. */
+function printedLines(output: ProcessOutput | undefined, max = 5): string {
+  const lines = [...(output?.stdout ?? '').split('\n'), ...(output?.stderr ?? '').split('\n')].filter((l) => l.trim() !== '');
+  if (lines.length === 0) return '';
+  const shown = lines.slice(-max).map((l) => `      │ ${l}`);
+  return `\n${lines.length > max ? `      │ … ${lines.length - max} more line(s)\n` : ''}${shown.join('\n')}`;
 }
 
 function gateLines(q: QualityReport): string {

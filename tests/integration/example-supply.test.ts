@@ -16,7 +16,8 @@ import { DuckDBInstance } from '@duckdb/node-api';
 import { Kysely, PostgresDialect } from 'kysely';
 import pg from 'pg';
 import { openRuntime } from '../../cli/runtime.ts';
-import { loadConfig } from '../../platform/index.ts';
+import { progressLine } from '../../cli/progress.ts';
+import { loadConfig, type ExecutionEvent } from '../../platform/index.ts';
 import { startNatsServer, freePort, type TestNatsServer } from '../helpers/nats-server.ts';
 import { freshPostgres, type FreshDatabase } from '../helpers/postgres.ts';
 import { spawnNoetl, type NoetlProcess } from '../helpers/processes.ts';
@@ -109,6 +110,7 @@ describe('example domain supply: http, postgres, python and duckdb in both modes
       assert.ok(calls.every((c) => c === '?warehouse=north') && calls.length === 2, 'one 503, retried by the tool');
       const events = await rt.database.db.selectFrom('events').select(['type', 'step', 'payload']).where('execution_id', '=', id).where('step', '=', 'forecast').where('type', '=', 'step.completed').execute();
       assert.match(JSON.stringify(events[0]!.payload), /forecast 3 skus over 4 weeks/, "the script's output is in the event");
+      assert.match(progressLine(events[0]!.payload as ExecutionEvent)!, /✓ forecast \(3 rows.*\n +│ forecast 3 skus over 4 weeks$/, 'and in the progress lines');
     } finally {
       await rt.close();
       fs.rmSync(home, { recursive: true, force: true });
@@ -142,6 +144,8 @@ describe('example domain supply: http, postgres, python and duckdb in both modes
         status = ((await (await fetch(`${base}/executions/${id}`)).json()) as { status: string }).status;
       }
       assert.equal(status, 'completed');
+      const steps = ((await (await fetch(`${base}/executions/${id}`)).json()) as { steps: { name: string; output?: { stdout: string } }[] }).steps;
+      assert.match(steps.find((s) => s.name === 'forecast')!.output!.stdout, /forecast 3 skus/, 'the API shows what the script printed');
       const db = new Kysely<{ products: { id: string; current_materialization_id: string }; materializations: { id: string; artifact_uri: string } }>({ dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: catalog.url, max: 1 }) }) });
       const row = await db.selectFrom('products as p').innerJoin('materializations as m', 'm.id', 'p.current_materialization_id').select('m.artifact_uri').where('p.id', '=', 'supply.restock_plan').executeTakeFirstOrThrow();
       await db.destroy();

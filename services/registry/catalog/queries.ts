@@ -115,6 +115,8 @@ type StepSummary = {
   durationMs?: number;
   result?: unknown;
   error?: unknown;
+  /** What the step's process printed (redacted), e.g. a python script. */
+  output?: unknown;
   /** For a loop: how many items there are, and where they stand. */
   items?: { total: number; completed: number; failed: number };
 };
@@ -139,7 +141,7 @@ export async function getExecution(db: Db, id: string) {
   };
 }
 
-type StepPayload = { attempt?: number; run?: number; iteration?: number; items?: unknown[]; worker?: string; durationMs?: number; result?: unknown; error?: unknown };
+type StepPayload = { attempt?: number; run?: number; iteration?: number; items?: unknown[]; worker?: string; durationMs?: number; result?: unknown; error?: unknown; output?: unknown };
 
 /** Where each step stands, from its events: the latest run and attempt; a loop's items counted. */
 function summariseSteps(events: { type: string; step: string | null; payload: StepPayload }[]): StepSummary[] {
@@ -173,6 +175,7 @@ function summariseSteps(events: { type: string; step: string | null; payload: St
     if (p.durationMs !== undefined) s.durationMs = p.durationMs;
     if (p.result !== undefined) s.result = p.result;
     if (p.error !== undefined) s.error = p.error;
+    if (p.output !== undefined) s.output = p.output;
   }
   return [...steps.values()];
 }

@@ -11,7 +11,7 @@ import { guardReferences, templateReferences, type TemplateReference } from '../
 import type { PathSegment, YamlSource } from '../../../common/yaml-source.ts';
 import { PLAYBOOK_TOOL, TASKS_TOOL, toolsOf, type Playbook, type Step } from './model.ts';
 import { checkSoundness } from './soundness.ts';
-import { reachableFrom, successors } from './step-graph.ts';
+import { successors, type Successors } from './step-graph.ts';
 import { suggest } from './suggest.ts';
 
 export interface CheckContext {
@@ -162,11 +162,11 @@ function checkTemplates(p: Playbook, report: Report): void {
   const declaredVars = new Set(p.steps.flatMap((s) => s.next.flatMap((a) => Object.keys(a.set ?? {}))));
   const workloadKeys = new Set([...Object.keys(p.workload), ...Object.keys((p.workloadSchema?.properties as Record<string, unknown> | undefined) ?? {})]);
   const stepNames = new Set(p.steps.map((s) => s.name));
+  const ancestors = ancestorsOf(succ);
   for (const site of templateSites(p)) {
     // Results a site can read: those of steps that can run before it (itself too, in a cycle or in its own arcs).
     const self = site.step?.name;
-    const before = self === undefined ? stepNames : new Set([...stepNames].filter((n) => (n === self ? site.own : true) && reachableFrom([n], succ).has(self)));
-    if (self !== undefined && site.own) before.add(self);
+    const before = (step: string): boolean => self === undefined || (step === self && site.own) || ancestors(self).has(step);
     forEachString(site.value, site.path, (text, at) => {
       let refs: TemplateReference[];
       try {
@@ -187,7 +187,7 @@ interface Known {
   workloadKeys: ReadonlySet<string>;
   declaredVars: ReadonlySet<string>;
   stepNames: ReadonlySet<string>;
-  before: ReadonlySet<string>;
+  before: (step: string) => boolean;
 }
 
 function undefinedReference(ref: TemplateReference, site: TemplateSite, k: Known): string | undefined {
@@ -203,10 +203,38 @@ function undefinedReference(ref: TemplateReference, site: TemplateSite, k: Known
       return k.declaredVars.has(key) ? undefined : `${where} uses vars.${key}, which no arc sets${suggest(key, k.declaredVars)}`;
     case 'results':
       if (!k.stepNames.has(key)) return `${where} uses results.${key}, but there is no step "${key}"${suggest(key, k.stepNames)}`;
-      return k.before.has(key) ? undefined : `${where} uses results.${key}, but step "${key}" never runs before it`;
+      return k.before(key) ? undefined : `${where} uses results.${key}, but step "${key}" never runs before it`;
     default:
       return undefined;
   }
+}
+
+/** The steps with a path to a step (itself only through a cycle), computed on first use and kept: playbooks can have thousands of steps. */
+function ancestorsOf(succ: Successors): (step: string) => Set<string> {
+  const preds = new Map<string, string[]>();
+  for (const [from, tos] of succ) {
+    for (const to of tos) {
+      const list = preds.get(to);
+      if (list) list.push(from);
+      else preds.set(to, [from]);
+    }
+  }
+  const cache = new Map<string, Set<string>>();
+  return (step) => {
+    let found = cache.get(step);
+    if (!found) {
+      found = new Set<string>();
+      const stack = [...(preds.get(step) ?? [])];
+      while (stack.length > 0) {
+        const n = stack.pop()!;
+        if (found.has(n)) continue;
+        found.add(n);
+        stack.push(...(preds.get(n) ?? []));
+      }
+      cache.set(step, found);
+    }
+    return found;
+  };
 }
 
 function forEachString(value: unknown, path: PathSegment[], fn: (text: string, path: PathSegment[]) => void): void {

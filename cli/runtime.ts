@@ -11,7 +11,8 @@ import type { FastifyInstance } from 'fastify';
 import { formatDiagnostic, hasErrors, type Diagnostic } from '../common/diagnostics.ts';
 import { NoetlError } from '../common/errors.ts';
 import { createLogger, JetStreamBus, lineageTransports, loadDomains, MemoryBus, migrate, openDatabase, type Bus, type Config, type Database, type DomainsSnapshot, type Logger } from '../platform/index.ts';
-import { parsePlaybook, Supervisor, type Playbook } from '../services/orchestrator/index.ts';
+import { parsePlaybook, subPlaybookCycles, Supervisor, type Playbook } from '../services/orchestrator/index.ts';
+import { parseYaml } from '../common/yaml-source.ts';
 import { buildApp, syncCatalog } from '../services/registry/index.ts';
 import { TOOL_KINDS, Worker } from '../services/worker/index.ts';
 
@@ -39,7 +40,12 @@ export function checkDomains(domainsDir: string): CheckedDomains {
       }
     }
   }
-  return { snapshot, playbooks, diagnostics };
+  const texts = new Map(snapshot.domains.flatMap((d) => d.playbooks.map((p) => [p.file, p.text] as const)));
+  for (const c of subPlaybookCycles(playbooks)) {
+    const at = parseYaml(texts.get(c.playbook.file) ?? '', c.playbook.file).locate([...c.step.path, 'tool', 'path']);
+    diagnostics.push({ ...at, code: 'E_PLAYBOOK_STEP_CONFLICT', severity: 'error', message: `step "${c.step.name}" calls ${String(c.step.tool.path)}, and playbooks ${c.circle.join(', ')} call each other as sub-playbooks in a circle: an execution would never end` });
+  }
+  return { snapshot, playbooks: playbooks.filter((p) => !diagnostics.some((d) => d.severity === 'error' && d.file === p.file)), diagnostics };
 }
 
 /** The bus the configuration names: JetStream when NOETL_NATS_URL is set, else in-process. */

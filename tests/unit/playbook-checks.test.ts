@@ -9,7 +9,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import { parsePlaybook } from '../../services/orchestrator/index.ts';
-import { REPO_ROOT } from '../helpers/workspace.ts';
+import { checkDomains } from '../../cli/runtime.ts';
+import { fixtureTree, REPO_ROOT } from '../helpers/workspace.ts';
 
 const dir = path.join(REPO_ROOT, 'tests/fixtures/bad-playbooks');
 const ctx = { toolKinds: new Set(['noop', 'duckdb']), products: new Set(['shop.orders']), playbooks: new Set(['shop/child']) };
@@ -121,5 +122,26 @@ workflow:
     assert.equal(messages.length, 2, messages.join('\n'));
     assert.match(messages[0]!, /E_PLAYBOOK_UNDEFINED_VARIABLE: .*credentials never go into templates/);
     assert.match(messages[1]!, /E_PLAYBOOK_UNDEFINED_VARIABLE: .*"region", which is not defined here/);
+  });
+});
+
+describe('checks across playbooks', () => {
+  it('reports sub-playbooks that call each other in a circle, at each call', () => {
+    const call = (name: string, target: string) => `apiVersion: noetl.io/v2\nkind: Playbook\nmetadata: { name: ${name} }\nworkflow:\n  - step: go\n    tool: { kind: playbook, path: ${target} }\n`;
+    const root = fixtureTree({
+      'shop/domain.yaml': 'owners: [shop@example.com]\n',
+      'shop/playbooks/ping.yaml': call('ping', 'shop/pong'),
+      'shop/playbooks/pong.yaml': call('pong', 'shop/ping'),
+      'shop/playbooks/caller.yaml': call('caller', 'shop/ping'),
+    });
+    try {
+      const checked = checkDomains(root);
+      const found = checked.diagnostics.filter((d) => d.code === 'E_PLAYBOOK_STEP_CONFLICT');
+      assert.deepEqual(found.map((d) => [path.basename(d.file), d.line, d.col]).sort(), [['ping.yaml', 6, 35], ['pong.yaml', 6, 35]]);
+      assert.match(found[0]!.message, /shop\/ping, shop\/pong call each other as sub-playbooks in a circle/);
+      assert.deepEqual(checked.playbooks.map((p) => p.ref), ['shop/caller'], 'only the playbook outside the circle is accepted');
+    } finally {
+      fs.rmSync(root, { recursive: true, force: true });
+    }
   });
 });

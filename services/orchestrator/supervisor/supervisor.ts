@@ -57,6 +57,9 @@ interface Running {
 }
 
 
+/** How long a step's start waits for its outcome to share a commit. */
+const STARTED_COALESCE_MS = 5;
+
 export class Supervisor {
   private readonly store: ExecutionStore;
   private readonly running = new Map<string, Running>();
@@ -203,6 +206,11 @@ export class Supervisor {
       return;
     }
     run.inbox.push(m);
+    if (event.type === 'step.started' && run.inbox.every((d) => d.data.type === 'step.started')) {
+      // A start informs and decides nothing; the outcome that often follows a moment later
+      // then joins it in one commit instead of waiting behind a commit of its own.
+      await new Promise((resolve) => setTimeout(resolve, STARTED_COALESCE_MS));
+    }
     await this.serial(event.executionId, run, () => this.drain(run));
   }
 

@@ -19,7 +19,9 @@ const logs = fs.readdirSync(dir).filter((f) => f.endsWith('.json'));
 function asDecision(e: ExecutionEvent): Decision | undefined {
   switch (e.type) {
     case 'step.dispatched':
-      return { type: 'dispatch', step: e.step, attempt: e.attempt, run: e.run ?? 1, ...(e.notBefore ? { notBefore: e.notBefore } : {}) };
+      return { type: 'dispatch', step: e.step, attempt: e.attempt, run: e.run ?? 1, ...(e.iteration !== undefined ? { iteration: e.iteration } : {}), ...(e.notBefore ? { notBefore: e.notBefore } : {}) };
+    case 'loop.started':
+      return { type: 'loop', step: e.step, run: e.run ?? 1, items: e.items };
     case 'step.skipped':
       return { type: 'skip', step: e.step };
     case 'execution.completed':
@@ -32,8 +34,8 @@ function asDecision(e: ExecutionEvent): Decision | undefined {
 }
 
 describe('golden event logs replay to the same decisions', () => {
-  it('has golden logs covering fan-out and join, both routes of a router, retries and a failed gate', () => {
-    assert.deepEqual(logs.sort(), ['gate-failure.json', 'observability-exclusive-route.json', 'observability-other-route.json', 'retries-then-success.json', 'risk-fan-out-join.json']);
+  it('has golden logs covering fan-out and join, both routes of a router, loops, a sub-playbook, a cycle, retry rules with a jump, retries and a failed gate', () => {
+    assert.deepEqual(logs.sort(), ['cycle-retry-jump.json', 'gate-failure.json', 'observability-exclusive-route.json', 'observability-other-route.json', 'retries-then-success.json', 'risk-fan-out-join.json']);
   });
 
   for (const file of logs) {

@@ -11,7 +11,7 @@ import { guardReferences, templateReferences, type TemplateReference } from '../
 import type { PathSegment, YamlSource } from '../../../common/yaml-source.ts';
 import { PLAYBOOK_TOOL, TASKS_TOOL, toolsOf, type Playbook, type Step } from './model.ts';
 import { checkSoundness } from './soundness.ts';
-import { successors, type Successors } from './step-graph.ts';
+import { predecessors, reachableFrom, successors, type Successors } from './step-graph.ts';
 import { suggest } from './suggest.ts';
 
 export interface CheckContext {
@@ -211,28 +211,11 @@ function undefinedReference(ref: TemplateReference, site: TemplateSite, k: Known
 
 /** The steps with a path to a step (itself only through a cycle), computed on first use and kept: playbooks can have thousands of steps. */
 function ancestorsOf(succ: Successors): (step: string) => Set<string> {
-  const preds = new Map<string, string[]>();
-  for (const [from, tos] of succ) {
-    for (const to of tos) {
-      const list = preds.get(to);
-      if (list) list.push(from);
-      else preds.set(to, [from]);
-    }
-  }
+  const preds = predecessors(succ);
   const cache = new Map<string, Set<string>>();
   return (step) => {
     let found = cache.get(step);
-    if (!found) {
-      found = new Set<string>();
-      const stack = [...(preds.get(step) ?? [])];
-      while (stack.length > 0) {
-        const n = stack.pop()!;
-        if (found.has(n)) continue;
-        found.add(n);
-        stack.push(...(preds.get(n) ?? []));
-      }
-      cache.set(step, found);
-    }
+    if (!found) cache.set(step, (found = reachableFrom(preds.get(step) ?? [], preds)));
     return found;
   };
 }

@@ -14,7 +14,7 @@
  */
 import type { Report } from './check-playbook.ts';
 import type { Arc, Playbook, Step } from './model.ts';
-import { backEdges, cycles, edgeKey, reachableFrom, successors, type Successors } from './step-graph.ts';
+import { backEdges, cycles, edgeKey, predecessors, reachableFrom, successors, type Successors } from './step-graph.ts';
 
 export function checkSoundness(p: Playbook, report: Report): void {
   const succ = successors(p);
@@ -40,7 +40,7 @@ export function checkSoundness(p: Playbook, report: Report): void {
   // A path can end at a step none of whose arcs must be taken: no arcs, or a guard on every one.
   // (Arcs to undefined steps are reported on their own and left out here.)
   const ends = p.steps.filter((s) => s.next.every((a) => guarded(a) || !succ.has(a.step))).map((s) => s.name);
-  const canEnd = reverseReachable(ends, succ);
+  const canEnd = reachableFrom(ends, predecessors(succ));
   for (const s of p.steps) {
     if (!canEnd.has(s.name) && !trapped.has(s.name) && reachable.has(s.name)) {
       report('E_PLAYBOOK_NO_PATH_TO_END', [...s.path, 'step'], `step "${s.name}" has no path to an end: every way on leads into a cycle that never exits`);
@@ -120,19 +120,6 @@ function canStopGoingRound(s: Step, members: ReadonlySet<string>): boolean {
   return true;
 }
 
-function reverseReachable(targets: readonly string[], succ: Map<string, string[]>): Set<string> {
-  const preds = new Map<string, string[]>();
-  for (const [from, tos] of succ) for (const to of tos) push(preds, to, from);
-  const seen = new Set<string>();
-  const stack = [...targets];
-  while (stack.length > 0) {
-    const n = stack.pop()!;
-    if (seen.has(n)) continue;
-    seen.add(n);
-    stack.push(...(preds.get(n) ?? []));
-  }
-  return seen;
-}
 
 function push(map: Map<string, string[]>, key: string, value: string): void {
   const list = map.get(key);

@@ -44,6 +44,13 @@ export function backEdges(start: string, succ: Successors): Set<string> {
   return back;
 }
 
+/** The same graph with every edge turned round. */
+export function predecessors(succ: Successors): Successors {
+  const out: Successors = new Map([...succ.keys()].map((k) => [k, [] as string[]]));
+  for (const [from, tos] of succ) for (const to of tos) out.get(to)?.push(from);
+  return out;
+}
+
 export function reachableFrom(starts: readonly string[], succ: Successors): Set<string> {
   const seen = new Set<string>();
   const stack = [...starts];

@@ -99,29 +99,30 @@ export class JetStreamBus implements Bus {
     const active = new Set<Promise<void>>();
     const ready = this.ensureConsumer(stream, options);
     const advisory = options.onDeadLetter ? this.watchDeadLetters(stream, options) : undefined;
-    // Long handlers: pull one message whenever a handler slot is free, never ahead of
-    // that (a fetched message waiting for a slot would burn its ack deadline here
-    // while another worker sits idle). One pull at a time: nats-server 2.9 serves
-    // many concurrent single-message pulls far slower than one after another.
+    // Long handlers: one pull request at a time, for as many messages as there are
+    // free handler slots when it is made, never more (a fetched message waiting for
+    // a slot would burn its ack deadline here while another worker sits idle). Each
+    // message starts on arrival; a backlog comes in batches, not one round trip each.
+    // One request at a time: nats-server 2.9 serves many concurrent pulls far slower.
     const slots = async (): Promise<void> => {
       await ready;
       const consumer = await this.js.consumers.get(stream, options.durable);
       while (!stopped && !this.closed) {
         while (active.size >= options.concurrency) await Promise.race(active);
-        let m: JsMsg | null;
         try {
-          m = await consumer.next({ expires: 1000 });
+          const batch = await consumer.fetch({ max_messages: options.concurrency - active.size, expires: 1000 });
+          stopStream = () => batch.stop();
+          for await (const m of batch) {
+            if (stopped) {
+              m.nak();
+              continue;
+            }
+            const run = deliver(m, handler).finally(() => active.delete(run));
+            active.add(run);
+          }
         } catch {
           if (!stopped && !this.closed) await sleep(250);
-          continue;
         }
-        if (!m) continue;
-        if (stopped) {
-          m.nak();
-          break;
-        }
-        const run = deliver(m, handler).finally(() => active.delete(run));
-        active.add(run);
       }
     };
     // Quick handlers: one consume() stream with prefetch, gated to `concurrency` at once.

@@ -50,6 +50,8 @@ interface Running {
   queue: Promise<void>;
   /** Worker events waiting to be applied; drained in one transaction. */
   inbox: Delivery<ExecutionEvent>[];
+  /** The drain queued but not yet begun: every event arriving before it begins rides on it. */
+  nextDrain: Promise<void> | undefined;
   /** Ids of the events folded into `state`, so a redelivered event is folded once. */
   seen: Set<string>;
   /** For a sub-playbook's execution: the parent step it answers. */
@@ -187,7 +189,7 @@ export class Supervisor {
       throw new NoetlError('E_PRODUCT_NOT_PUBLISHED', `playbook ${playbook.ref} consumes ${missing.join(', ')}, which ${missing.length > 1 ? 'have' : 'has'} no published version yet; build ${missing.length > 1 ? 'them' : 'it'} first`);
     }
     const net = compileNet(playbook);
-    return { playbook, net, state: initialState(net, executionId, workload), contracts, gateRefs, consumes, pools, queue: Promise.resolve(), inbox: [], seen: new Set(), parent };
+    return { playbook, net, state: initialState(net, executionId, workload), contracts, gateRefs, consumes, pools, queue: Promise.resolve(), inbox: [], nextDrain: undefined, seen: new Set(), parent };
   }
 
   private async onDelivery(m: Delivery<ExecutionEvent>): Promise<void> {
@@ -211,7 +213,20 @@ export class Supervisor {
       // then joins it in one commit instead of waiting behind a commit of its own.
       await new Promise((resolve) => setTimeout(resolve, STARTED_COALESCE_MS));
     }
-    await this.serial(event.executionId, run, () => this.drain(run));
+    await this.drainSoon(run);
+  }
+
+  /**
+   * Settles once the events now in the inbox are applied. Deliveries that arrive
+   * while a commit is under way share the next one, so a burst of worker events
+   * costs one commit, not one each behind the others.
+   */
+  private drainSoon(run: Running): Promise<void> {
+    run.nextDrain ??= this.serial(run.state.executionId, run, () => {
+      run.nextDrain = undefined;
+      return this.drain(run);
+    });
+    return run.nextDrain;
   }
 
   /** Applies every event waiting in the inbox, with the decisions they lead to, in one transaction. */

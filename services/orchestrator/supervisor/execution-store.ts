@@ -132,20 +132,35 @@ export class ExecutionStore {
 
   /**
    * Appends events and their effects in one transaction (a group commit) and
-   * returns the ones that were new, in order; an event id already in the log is skipped.
+   * returns the ones that were new, in order; an event id already in the log is
+   * skipped. Completed steps enter the lineage graph in the same transaction when
+   * other effects need one; when only the log is written (a step that read and
+   * wrote no data adds nothing but its job node), that update is handed back as
+   * `graph`, for the caller to run once the log write has had its effects.
    */
-  async append(events: readonly ExecutionEvent[]): Promise<ExecutionEvent[]> {
-    if (events.length === 0) return [];
+  async append(events: readonly ExecutionEvent[]): Promise<{ written: ExecutionEvent[]; graph: () => Promise<void> }> {
+    if (events.length === 0) return { written: [], graph: () => Promise.resolve() };
     const write = async (db: Db | Tx): Promise<ExecutionEvent[]> => {
       const fresh = new Set(await insertEvents(db, events));
       const inserted = events.filter((e) => fresh.delete(e.eventId));
       for (const e of inserted) await applyEffects(db, e);
-      const completed = inserted.flatMap((e) => (e.lineage ?? []).filter((l) => l.eventType === 'COMPLETE') as unknown as AnyLineageEvent[]);
-      if (completed.length > 0) await addToGraph(db, completed);
       return inserted;
     };
+    const completedLineage = (written: readonly ExecutionEvent[]): AnyLineageEvent[] =>
+      written.flatMap((e) => (e.lineage ?? []).filter((l) => l.eventType === 'COMPLETE') as unknown as AnyLineageEvent[]);
     // One statement is atomic by itself; a transaction only when effects follow it.
-    return events.some(hasEffects) ? this.db.transaction().execute(write) : write(this.db);
+    if (!events.some(hasEffects)) {
+      const written = await write(this.db);
+      const completed = completedLineage(written);
+      return { written, graph: () => (completed.length > 0 ? addToGraph(this.db, completed) : Promise.resolve()) };
+    }
+    const written = await this.db.transaction().execute(async (tx) => {
+      const inserted = await write(tx);
+      const completed = completedLineage(inserted);
+      if (completed.length > 0) await addToGraph(tx, completed);
+      return inserted;
+    });
+    return { written, graph: () => Promise.resolve() };
   }
 }
 

@@ -48,6 +48,8 @@ interface Running {
   pools: Map<string, string>;
   /** Serialises event handling for this execution. */
   queue: Promise<void>;
+  /** Lineage graph updates written after their events (see ExecutionStore.append). */
+  graphUpdates: Promise<void>;
   /** Worker events waiting to be applied; drained in one transaction. */
   inbox: Delivery<ExecutionEvent>[];
   /** The drain queued but not yet begun: every event arriving before it begins rides on it. */
@@ -88,7 +90,7 @@ export class Supervisor {
 
   async stop(): Promise<void> {
     await this.subscription?.stop();
-    await Promise.allSettled([...this.running.values()].map((r) => r.queue));
+    await Promise.allSettled([...this.running.values()].flatMap((r) => [r.queue, r.graphUpdates]));
   }
 
   /** Resumes every execution that had not ended: rebuilds it from its log, re-sends the commands in flight, carries on. */
@@ -189,7 +191,7 @@ export class Supervisor {
       throw new NoetlError('E_PRODUCT_NOT_PUBLISHED', `playbook ${playbook.ref} consumes ${missing.join(', ')}, which ${missing.length > 1 ? 'have' : 'has'} no published version yet; build ${missing.length > 1 ? 'them' : 'it'} first`);
     }
     const net = compileNet(playbook);
-    return { playbook, net, state: initialState(net, executionId, workload), contracts, gateRefs, consumes, pools, queue: Promise.resolve(), inbox: [], nextDrain: undefined, seen: new Set(), parent };
+    return { playbook, net, state: initialState(net, executionId, workload), contracts, gateRefs, consumes, pools, queue: Promise.resolve(), graphUpdates: Promise.resolve(), inbox: [], nextDrain: undefined, seen: new Set(), parent };
   }
 
   private async onDelivery(m: Delivery<ExecutionEvent>): Promise<void> {
@@ -296,16 +298,23 @@ export class Supervisor {
     };
     incoming.forEach(fold);
     const sends = this.decideRounds(run, fold);
-    let written: ExecutionEvent[];
+    let appended: Awaited<ReturnType<ExecutionStore['append']>>;
     try {
-      written = await this.store.append(folded);
+      appended = await this.store.append(folded);
     } catch (e) {
       this.running.delete(run.state.executionId);
       throw e;
     }
+    const written = appended.written;
     // Sent even when already in the log: after a crash between the two the command
     // may be missing, and the message id makes a second publish a no-op.
     await Promise.all(sends.map((d) => this.send(run, d)));
+    // The job nodes of steps that touched no data go into the graph off the path from one
+    // step to the next, in order; an execution is seen to end only once they are in.
+    run.graphUpdates = run.graphUpdates
+      .then(appended.graph)
+      .catch((e: unknown) => this.options.log.warn('cannot add steps to the lineage graph', { execution: run.state.executionId, error: asNoetlError(e).message }));
+    if (run.state.status !== 'running') await run.graphUpdates;
     for (const e of written) this.emitter.emit('event', e);
     this.forwardLineage(written);
     if (run.state.status !== 'running') {

@@ -21,7 +21,8 @@ export function evaluateChecks(plan: CheckPlan, values: Measurements, ctx: Evalu
       const other = ctx.refRows[c.transform.ref];
       observed = other ? observed / other : null;
     }
-    const extras = Object.fromEntries(Object.keys(c.extras).map((k) => [k, plain(values[`${c.metric}__${k}`])]));
+    // Extras are measured only for checks that fail (extrasQuery); a passing check has none.
+    const extras = Object.fromEntries(Object.keys(c.extras).flatMap((k) => (`${c.metric}__${k}` in values ? [[k, plain(values[`${c.metric}__${k}`])]] : [])));
     return { ...base, passed: observed !== null && compare(observed, c.comparison), observed, extras };
   });
 }

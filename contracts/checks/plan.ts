@@ -12,7 +12,7 @@ export interface Check {
   metric?: string;
   /** A standalone query returning one number, with source placeholders (see sql.ts). */
   query?: string;
-  /** Extra observed values reported with the result (alias suffix → aggregate), fused only. */
+  /** Values that explain a failure (name → aggregate), read only when the check fails; fused checks only. */
   extras: Record<string, string>;
   /** How the observed value derives from the metric: as is, an age in seconds, or a ratio to a reference's rows. */
   transform?: { kind: 'ageSeconds' } | { kind: 'ratioTo'; ref: string };
@@ -25,7 +25,7 @@ export interface Check {
 export interface CheckPlan {
   productId: string;
   checks: Check[];
-  /** `alias → aggregate SQL` for every fused metric and extra: one select list, one scan. */
+  /** `alias → aggregate SQL` for every fused metric: one select list, one scan (distinct counts as placeholders, see bindDistinct). */
   expressions: Map<string, string>;
   /** Columns identifying a row in failed-row samples (never PII). */
   sampleColumns: string[];

@@ -3,10 +3,11 @@ import assert from 'node:assert/strict';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
-import { parseContract, sqlLiteral, type Contract } from '../../contracts/index.ts';
+import { compileChecks, fusedQuery, parseContract, sqlLiteral, type Contract } from '../../contracts/index.ts';
 import { LocalArtifactStore } from '../../services/worker/index.ts';
 import { describeParquet } from '../../services/worker/tools/index.ts';
 import { describeGateFailure, runQualityGate } from '../../services/worker/gate/quality-gate.ts';
+import { keyRanges } from '../../services/worker/gate/key-ranges.ts';
 import { tempDir } from '../helpers/workspace.ts';
 
 const CONTRACT = `apiVersion: v3.1.0
@@ -94,6 +95,37 @@ describe('quality gate on real Parquet', () => {
     assert.deepEqual(range.extras, { min: 0, max: 5000 });
     const message = describeGateFailure('shop.orders', o);
     assert.match(message, /shop\.orders: check amount\.range on column "amount": .*expected = 0, observed 1 \(min 0, max 5000\)/);
+  });
+
+  it('reads an integer key\'s range from the Parquet footer, and only for integer columns with statistics in every row group', async () => {
+    const file = store.stagingPath('exec', `s${++n}`, 1);
+    await conn.run(`COPY (SELECT i * 3 + 5 AS k, 'x' || i AS s, i::DOUBLE AS d FROM range(200000) t(i)) TO ${sqlLiteral(file)} (FORMAT PARQUET, ROW_GROUP_SIZE 50000)`);
+    const ref = await describeParquet(conn, store, file);
+    assert.deepEqual(await keyRanges(conn, file, ref.schema, ['k', 's', 'd', 'absent']), { k: { min: 5n, max: 600_002n } });
+  });
+
+  it('finds a duplicate key by bitmap across row groups, the range coming from the file', async () => {
+    // Many row groups, the duplicate's twin in another one: the bitmap must see the whole file.
+    const file = store.stagingPath('exec', `s${++n}`, 1);
+    await conn.run(`COPY (SELECT * REPLACE (CASE WHEN order_id = 99000 THEN 17 ELSE order_id END AS order_id) FROM (${CLEAN.replace('range(1, 1001)', 'range(1, 100001)')})) TO ${sqlLiteral(file)} (FORMAT PARQUET, ROW_GROUP_SIZE 10000)`);
+    const ref = await describeParquet(conn, store, file);
+    const ranges = await keyRanges(conn, file, ref.schema, ['order_id']);
+    assert.deepEqual(ranges, { order_id: { min: 1n, max: 100000n } });
+    // The bitmap form itself, on real DuckDB (the gate would fall back to count(DISTINCT) if it failed).
+    const plan = compileChecks(contract);
+    const sql = fusedQuery(plan, `read_parquet(${sqlLiteral(file)})`, ranges);
+    assert.match(sql, /bitstring_agg/);
+    const metric = plan.checks.find((c) => c.id === 'order_id.unique')!.metric!;
+    assert.equal(Number((await conn.runAndReadAll(sql)).getRowObjects()[0]![metric]), 1);
+    const o = await runQualityGate(conn, contract, { file, actual: ref, refs: {}, previous: undefined });
+    const unique = o.checks.find((c) => c.id === 'order_id.unique')!;
+    assert.equal(unique.passed, false);
+    assert.equal(unique.observed, 1);
+  });
+
+  it('measures extras only for checks that fail', async () => {
+    const o = await gate(CLEAN);
+    assert.deepEqual(o.checks.find((c) => c.id === 'amount.range')!.extras, {});
   });
 
   it('records a failing warning without blocking', async () => {

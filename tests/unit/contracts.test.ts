@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, it } from 'node:test';
-import { checkConformance, compileChecks, evaluateChecks, fusedQuery, logicalTypeOf, parseContract, type Contract } from '../../contracts/index.ts';
+import { bindDistinct, checkConformance, compileChecks, distinctColumns, evaluateChecks, extrasQuery, fusedQuery, logicalTypeOf, MAX_BITMAP_RANGE, parseContract, type Contract } from '../../contracts/index.ts';
 import { SHIPPED_DOMAINS } from '../helpers/workspace.ts';
 
 const base = `apiVersion: v3.1.0
@@ -114,7 +114,29 @@ describe('check compiler', () => {
     const sql = fusedQuery(plan, 't');
     assert.equal(sql.match(/\bSELECT\b/g)?.length, 1);
     assert.equal(sql.match(/\bFROM\b/g)?.length, 1);
-    assert.match(sql, /NOT IN \('open', 'shipped'\)/);
+    assert.match(sql, /NOT list_contains\(\['open', 'shipped'\], "status"\)/);
+    assert.match(sql, /count_if\("amount" < 0 OR "amount" > 1000\)/);
+    // Extras explain failures and are read only then, in a query of their own.
+    assert.doesNotMatch(sql, /min\("amount"\)/);
+    const range = plan.checks.find((c) => c.id === 'amount.range')!;
+    assert.equal(extrasQuery([range], 't'), `SELECT min("amount") AS "${range.metric}__min", max("amount") AS "${range.metric}__max" FROM t`);
+    assert.equal(extrasQuery(plan.checks.filter((c) => c.id === 'order_id.required'), 't'), undefined);
+  });
+
+  it('counts the distinct values of an integer key with a bitmap when its range is known, else with count(DISTINCT)', () => {
+    const plan = compileChecks(contract());
+    assert.deepEqual(distinctColumns(plan), ['order_id']);
+    assert.match(fusedQuery(plan, 't'), /count\("order_id"\) - count\(DISTINCT "order_id"\)/);
+    assert.match(fusedQuery(plan, 't', { order_id: { min: 3n, max: 900n } }), /count\("order_id"\) - bit_count\(bitstring_agg\("order_id", 3, 900\)\)/);
+    // Too wide a range for a bitmap: the hash table it is.
+    assert.match(fusedQuery(plan, 't', { order_id: { min: 0n, max: MAX_BITMAP_RANGE } }), /count\(DISTINCT "order_id"\)/);
+    // Names that need quoting survive the placeholder.
+    assert.equal(bindDistinct(`\${distinct:${encodeURIComponent('a}b"c')}}`), 'count(DISTINCT "a}b""c")');
+  });
+
+  it('keeps NOT IN (and its casts) for valid values that are not all strings of a string column', () => {
+    const c = contract(base.replace('[open, shipped]', '[1, 2]'));
+    assert.match(fusedQuery(compileChecks(c), 't'), /"status" NOT IN \(1, 2\)/);
   });
 
   it('shares identical aggregates between checks', () => {

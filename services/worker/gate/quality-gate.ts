@@ -8,8 +8,9 @@
  * rows, key columns only, PII never.
  */
 import type { DuckDBConnection } from '@duckdb/node-api';
-import { bindSources, checkConformance, compileChecks, evaluateChecks, fusedQuery, sampleQuery, sqlLiteral, type Contract, type Sources } from '../../../contracts/index.ts';
+import { bindSources, checkConformance, compileChecks, distinctColumns, evaluateChecks, extrasQuery, fusedQuery, sampleQuery, sqlLiteral, type CheckPlan, type Contract, type Sources } from '../../../contracts/index.ts';
 import type { QualityCheckOutcome, QualityReport, TableRef } from '../../../platform/bus/messages.ts';
+import { keyRanges } from './key-ranges.ts';
 
 export type GateOutcome = Pick<QualityReport, 'passed' | 'checks' | 'conformance'>;
 
@@ -37,7 +38,7 @@ export async function runQualityGate(conn: DuckDBConnection, contract: Contract,
     refs: Object.fromEntries(Object.entries(inputs.refs).map(([k, v]) => [k, read(v.file)])),
     previous: inputs.previous === undefined ? undefined : read(inputs.previous),
   };
-  const values: Record<string, unknown> = (await conn.runAndReadAll(fusedQuery(plan, sources.table))).getRowObjects()[0] ?? {};
+  const values: Record<string, unknown> = await fusedValues(conn, plan, sources.table, inputs);
   const skipped: Record<string, string> = {};
   for (const c of plan.checks) {
     if (c.query === undefined) continue;
@@ -49,7 +50,14 @@ export async function runQualityGate(conn: DuckDBConnection, contract: Contract,
     values[c.id] = (await conn.runAndReadAll(sql)).getRows()[0]?.[0] ?? null;
   }
   const refRows = Object.fromEntries(Object.entries(inputs.refs).map(([k, v]) => [k, v.rows]));
-  const checks: QualityCheckOutcome[] = evaluateChecks(plan, values, { now: inputs.now ?? new Date(), refRows, skipped });
+  const context = { now: inputs.now ?? new Date(), refRows, skipped };
+  let checks: QualityCheckOutcome[] = evaluateChecks(plan, values, context);
+  // What explains the failures (e.g. a range check's min and max): one more query, only when something failed.
+  const explain = extrasQuery(plan.checks.filter((c) => checks.some((r) => r.id === c.id && !r.passed)), sources.table);
+  if (explain !== undefined) {
+    Object.assign(values, (await conn.runAndReadAll(explain)).getRowObjects()[0]);
+    checks = evaluateChecks(plan, values, context);
+  }
   for (const r of checks) {
     if (r.passed) continue;
     const q = sampleQuery(plan, plan.checks.find((c) => c.id === r.id)!);
@@ -58,6 +66,18 @@ export async function runQualityGate(conn: DuckDBConnection, contract: Contract,
   }
   const passed = !checks.some((c) => !c.passed && c.severity === 'error') && !conformance.some((p) => p.severity === 'error');
   return { passed, checks, conformance };
+}
+
+/** The fused query's row; distinct counts of integer keys by bitmap when the file's statistics bound them. */
+async function fusedValues(conn: DuckDBConnection, plan: CheckPlan, table: string, inputs: GateInputs): Promise<Record<string, unknown>> {
+  const ranges = await keyRanges(conn, inputs.file, inputs.actual.schema, distinctColumns(plan));
+  try {
+    return (await conn.runAndReadAll(fusedQuery(plan, table, ranges))).getRowObjects()[0] ?? {};
+  } catch (e) {
+    // Statistics that do not hold (a value outside them) fail the bitmap: count the ordinary way.
+    if (Object.keys(ranges).length === 0) throw e;
+    return (await conn.runAndReadAll(fusedQuery(plan, table))).getRowObjects()[0] ?? {};
+  }
 }
 
 /** One line per error-level failure: product, check, column, expected and observed, and sample keys. */

@@ -61,7 +61,7 @@ export async function gateFusionBench(rows: number, runs: number): Promise<void>
       FROM range(${rows}) t(i)) TO ${sqlLiteral(file)} (FORMAT PARQUET)`);
     const source = `read_parquet(${sqlLiteral(file)})`;
     const columns = parsed.contract.properties.map((p) => quoteIdent(p.name));
-    const schema = (await conn.runAndReadAll(`DESCRIBE SELECT * FROM ${source}`)).getRowObjectsJson().map((r) => ({ name: String(r.column_name), type: String(r.column_type) }));
+    const schema = (await conn.runAndReadAll(`DESCRIBE SELECT * FROM ${source}`)).getRowObjectsJson().map((r) => ({ name: r.column_name as string, type: r.column_type as string }));
     const actual = { kind: 'table' as const, uri: `file://${file}`, format: 'parquet' as const, schema, rows, bytes: fs.statSync(file).size, sha256: '' };
     const bare = `SELECT sum(hash(${columns.join(', ')})) FROM ${source}`;
     if (plan.checks.length !== 10) throw new Error(`the bench contract should compile to ten checks, not ${plan.checks.length}`);

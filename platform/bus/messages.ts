@@ -156,3 +156,14 @@ export type ExecutionEventBody = EventBody;
 export type ExecutionEvent = EventBody & { eventId: string; executionId: string; at: string; lineage?: RunEvent[] };
 
 export type EventType = ExecutionEvent['type'];
+
+/**
+ * What travels on `noetl.events.<execution>`: events of one execution, in
+ * order (a worker sends a quick step's start and outcome together). A lone
+ * event, as sent before batches, is read as a batch of one.
+ */
+export type EventsMessage = ExecutionEvent[] | ExecutionEvent;
+
+export function eventsOf(m: EventsMessage): ExecutionEvent[] {
+  return Array.isArray(m) ? m : [m];
+}

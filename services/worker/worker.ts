@@ -43,6 +43,14 @@ type Outcome = { ok: true; result: StepResult; quality?: QualityReport } | { ok:
 
 const CANCELLED_MEMORY_MS = 3_600_000;
 
+/**
+ * A step that ends within this long reports its start and its outcome in one
+ * message; a longer one reports its start once this has passed. Quick steps
+ * thus cost one message and one commit, and a running step still shows as
+ * running a moment after it starts.
+ */
+const START_REPORT_DELAY_MS = 20;
+
 export class Worker {
   readonly id = `${os.hostname()}-${process.pid}-${randomUUID().slice(0, 8)}`;
   private readonly artifacts: ArtifactStore;
@@ -126,25 +134,31 @@ export class Worker {
     const keepAlive = setInterval(() => m.working(), Math.max(200, Math.floor((this.options.ackWaitMs ?? 30_000) / 3)));
     const timeout = cmd.timeoutMs === undefined ? undefined : setTimeout(() => abort.abort(new NoetlError('E_STEP_TIMEOUT', `step "${cmd.step}" ran longer than its timeout of ${cmd.timeoutMs} ms`)), cmd.timeoutMs);
     const started = Date.now();
+    // One started event per delivery, so a redelivery to another worker shows in the log.
+    // It informs and decides nothing: sent on its own only if the step is still running a moment later.
+    const start = this.event(cmd, `${cmd.commandId}:started:${m.deliveryCount}`, { type: 'step.started', step: cmd.step, attempt: cmd.attempt, ...unitFields(cmd), worker: this.id }, 'START');
+    let startSent: Promise<void> | undefined;
+    const startTimer = setTimeout(() => {
+      startSent = this.publish(cmd, [start]).catch((e: unknown) => log.warn('could not report the step started', { error: asNoetlError(e).message }));
+    }, START_REPORT_DELAY_MS);
     try {
       if (this.cancelled.has(cmd.executionId)) abort.abort(new NoetlError('E_CANCELLED', 'the execution was cancelled'));
-      // One started event per delivery, so a redelivery to another worker shows in the log.
-      // Not waited for: it informs, decides nothing, and the outcome follows it on the same stream.
-      this.emit(cmd, `${cmd.commandId}:started:${m.deliveryCount}`, { type: 'step.started', step: cmd.step, attempt: cmd.attempt, ...unitFields(cmd), worker: this.id }, 'START').catch((e: unknown) =>
-        log.warn('could not report the step started', { error: asNoetlError(e).message }),
-      );
       const toolLineage: ToolLineage = {};
       const printed: ToolOutput = {};
       const outcome = await this.execute(cmd, abort.signal, () => m.working(), log, toolLineage, printed);
+      clearTimeout(startTimer);
       const durationMs = Date.now() - started;
       const extras = { ...(outcome.quality ? { quality: outcome.quality } : {}), ...(printed.stdout || printed.stderr ? { output: printed } : {}) };
-      if (outcome.ok) {
-        await this.emit(cmd, `${cmd.commandId}:completed`, { type: 'step.completed', step: cmd.step, attempt: cmd.attempt, ...unitFields(cmd), result: outcome.result, ...extras, durationMs }, 'COMPLETE', outcome.result, undefined, toolLineage, outcome.quality);
-      } else {
-        await this.emit(cmd, `${cmd.commandId}:failed`, { type: 'step.failed', step: cmd.step, attempt: cmd.attempt, ...unitFields(cmd), error: outcome.error, ...extras, durationMs }, outcome.error.code === 'E_CANCELLED' ? 'ABORT' : 'FAIL', undefined, outcome.error.message);
-      }
+      const end = outcome.ok
+        ? this.event(cmd, `${cmd.commandId}:completed`, { type: 'step.completed', step: cmd.step, attempt: cmd.attempt, ...unitFields(cmd), result: outcome.result, ...extras, durationMs }, 'COMPLETE', outcome.result, undefined, toolLineage, outcome.quality)
+        : this.event(cmd, `${cmd.commandId}:failed`, { type: 'step.failed', step: cmd.step, attempt: cmd.attempt, ...unitFields(cmd), error: outcome.error, ...extras, durationMs }, outcome.error.code === 'E_CANCELLED' ? 'ABORT' : 'FAIL', undefined, outcome.error.message);
+      if (startSent) {
+        await startSent;
+        await this.publish(cmd, [end]);
+      } else await this.publish(cmd, [start, end]);
       m.ack();
     } finally {
+      clearTimeout(startTimer);
       clearInterval(keepAlive);
       clearTimeout(timeout);
       mine.delete(abort);
@@ -214,15 +228,20 @@ export class Worker {
   private async deadLetter(cmd: StepCommand): Promise<void> {
     const error = { code: 'E_DEAD_LETTER', message: `step "${cmd.step}" was delivered ${this.options.maxDeliver ?? 10} times without an outcome (workers died or timed out each time)`, retryable: false };
     this.options.log.error('dead letter', { execution: cmd.executionId, step: cmd.step });
-    await this.emit(cmd, `${cmd.commandId}:dead`, { type: 'step.failed', step: cmd.step, attempt: cmd.attempt, ...unitFields(cmd), error, durationMs: 0 }, 'FAIL', undefined, error.message).catch(() => undefined);
+    const dead = this.event(cmd, `${cmd.commandId}:dead`, { type: 'step.failed', step: cmd.step, attempt: cmd.attempt, ...unitFields(cmd), error, durationMs: 0 }, 'FAIL', undefined, error.message);
+    await this.publish(cmd, [dead]).catch(() => undefined);
   }
 
-  private emit(cmd: StepCommand, eventId: string, body: ExecutionEventBody, lineage: RunEventType, result?: StepResult, error?: string, tool?: ToolLineage, quality?: QualityReport): Promise<void> {
+  private event(cmd: StepCommand, eventId: string, body: ExecutionEventBody, lineage: RunEventType, result?: StepResult, error?: string, tool?: ToolLineage, quality?: QualityReport): ExecutionEvent {
     const at = new Date().toISOString();
     // A step that starts is running at once: START and RUNNING go together.
     const types: RunEventType[] = lineage === 'START' ? ['START', 'RUNNING'] : [lineage];
-    const event: ExecutionEvent = { ...body, eventId, executionId: cmd.executionId, at, lineage: types.map((t) => stepLineage(cmd, t, at, result, error, tool, quality)) };
-    return this.options.bus.publish(SUBJECTS.events(cmd.executionId), event, { msgId: eventId });
+    return { ...body, eventId, executionId: cmd.executionId, at, lineage: types.map((t) => stepLineage(cmd, t, at, result, error, tool, quality)) };
+  }
+
+  /** Events of one command, in order, as one message; the last one's id de-duplicates it. */
+  private publish(cmd: StepCommand, events: ExecutionEvent[]): Promise<void> {
+    return this.options.bus.publish(SUBJECTS.events(cmd.executionId), events, { msgId: events.at(-1)!.eventId });
   }
 }
 

@@ -13,7 +13,7 @@ import { NoetlError, asNoetlError } from '../../../common/errors.ts';
 import { EXPRESSIONS, evaluateValue } from '../../../common/expressions.ts';
 import type { Contract } from '../../../contracts/index.ts';
 import { executionRunEvent, type RunEvent } from '../../../lineage/index.ts';
-import { SUBJECTS, unitFields, type Bus, type Delivery, type ExecutionEvent, type ExecutionEventBody, type StepCommand, type Subscription, type TableRef } from '../../../platform/bus/index.ts';
+import { eventsOf, SUBJECTS, unitFields, type Bus, type Delivery, type EventsMessage, type ExecutionEvent, type ExecutionEventBody, type StepCommand, type Subscription, type TableRef } from '../../../platform/bus/index.ts';
 import type { Db, LineageTransport, ParentCommand } from '../../../platform/index.ts';
 import type { Logger } from '../../../platform/log/logger.ts';
 import { parsePlaybook, PLAYBOOK_TOOL, type Playbook } from '../dsl/index.ts';
@@ -51,7 +51,7 @@ interface Running {
   /** Lineage graph updates written after their events (see ExecutionStore.append). */
   graphUpdates: Promise<void>;
   /** Worker events waiting to be applied; drained in one transaction. */
-  inbox: Delivery<ExecutionEvent>[];
+  inbox: Delivery<EventsMessage>[];
   /** The drain queued but not yet begun: every event arriving before it begins rides on it. */
   nextDrain: Promise<void> | undefined;
   /** Ids of the events folded into `state`, so a redelivered event is folded once. */
@@ -60,9 +60,6 @@ interface Running {
   parent: ParentCommand | undefined;
 }
 
-
-/** How long a step's start waits for its outcome to share a commit. */
-const STARTED_COALESCE_MS = 5;
 
 export class Supervisor {
   private readonly store: ExecutionStore;
@@ -82,7 +79,7 @@ export class Supervisor {
 
   /** Starts consuming worker events. */
   start(): void {
-    this.subscription = this.options.bus.consume<ExecutionEvent>(
+    this.subscription = this.options.bus.consume<EventsMessage>(
       { durable: 'orchestrator', filter: SUBJECTS.allEvents, concurrency: 64, maxDeliver: 100, prefetch: 256 },
       (m) => this.onDelivery(m),
     );
@@ -194,8 +191,12 @@ export class Supervisor {
     return { playbook, net, state: initialState(net, executionId, workload), contracts, gateRefs, consumes, pools, queue: Promise.resolve(), graphUpdates: Promise.resolve(), inbox: [], nextDrain: undefined, seen: new Set(), parent };
   }
 
-  private async onDelivery(m: Delivery<ExecutionEvent>): Promise<void> {
-    const event = m.data;
+  private async onDelivery(m: Delivery<EventsMessage>): Promise<void> {
+    const event = eventsOf(m.data)[0];
+    if (event === undefined) {
+      m.term();
+      return;
+    }
     let run: Running | undefined;
     try {
       run = this.running.get(event.executionId) ?? (await this.hydrate(event.executionId));
@@ -210,11 +211,6 @@ export class Supervisor {
       return;
     }
     run.inbox.push(m);
-    if (event.type === 'step.started' && run.inbox.every((d) => d.data.type === 'step.started')) {
-      // A start informs and decides nothing; the outcome that often follows a moment later
-      // then joins it in one commit instead of waiting behind a commit of its own.
-      await new Promise((resolve) => setTimeout(resolve, STARTED_COALESCE_MS));
-    }
     await this.drainSoon(run);
   }
 
@@ -236,14 +232,14 @@ export class Supervisor {
     const batch = run.inbox.splice(0);
     if (batch.length === 0) return;
     try {
-      await this.commit(run, batch.map((d) => d.data));
+      await this.commit(run, batch.flatMap((d) => eventsOf(d.data)));
       for (const d of batch) d.ack();
     } catch (e) {
       this.options.log.error('cannot apply events; they will be redelivered', { execution: run.state.executionId, error: asNoetlError(e).message });
       for (const d of batch) d.nak(1000);
       return;
     }
-    if (this.waitingForPool.size > 0 && batch.some((d) => d.data.type === 'step.completed' || d.data.type === 'step.failed')) this.wakeWaiting();
+    if (this.waitingForPool.size > 0 && batch.some((d) => eventsOf(d.data).some((e) => e.type === 'step.completed' || e.type === 'step.failed'))) this.wakeWaiting();
   }
 
   /** Rebuilds an execution from its event log (once, however many events ask at the same time). */
@@ -424,7 +420,7 @@ export class Supervisor {
   private async publishToParent(parent: ParentCommand, body: ExecutionEventBody, outcome: string): Promise<void> {
     const eventId = `${parent.commandId}:${outcome}`;
     const event: ExecutionEvent = { ...body, eventId, executionId: parent.executionId, at: new Date().toISOString() };
-    await this.options.bus.publish(SUBJECTS.events(parent.executionId), event, { msgId: eventId });
+    await this.options.bus.publish(SUBJECTS.events(parent.executionId), [event], { msgId: eventId });
   }
 
   /** Steps each pool can still take: its limit less the steps dispatched or running there. */

@@ -5,14 +5,17 @@
  * Targets (issue 3): per-step overhead ≤ 2× the raw round trip; ≥ 1,000 noop
  * steps/s through the fan-out over JetStream. The database is PostgreSQL when
  * NOETL_BENCH_DATABASE_URL (default: the local server) answers, else embedded.
+ * Beside them, the floor of a chain that commits each step to PostgreSQL before
+ * sending the next command, with no noetl code at all.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { AckPolicy, jetstream, jetstreamManager } from '@nats-io/jetstream';
+import { AckPolicy, jetstream, jetstreamManager, RetentionPolicy } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
+import pg from 'pg';
 import { loadConfig, type Config } from '../platform/index.ts';
 import { openRuntime } from '../cli/runtime.ts';
 import { freshBenchDatabase } from './fresh-database.ts';
@@ -83,6 +86,50 @@ async function rawRoundTrip(url: string, n: number): Promise<number> {
   return ms;
 }
 
+/**
+ * The floor of any chain that logs each step before acting on it: per step, one
+ * PostgreSQL commit, a command published and pulled, an outcome published and
+ * pulled back, both acked. No noetl code, worker in the same process: what the
+ * design cannot go below on this machine.
+ */
+async function loggedChainFloor(url: string, dbUrl: string | undefined, n: number): Promise<number | undefined> {
+  if (dbUrl === undefined) return undefined;
+  const db = new pg.Client({ connectionString: dbUrl });
+  await db.connect();
+  await db.query('CREATE TABLE floor_log (id text PRIMARY KEY, payload jsonb NOT NULL)');
+  const orchestrator = await connect({ servers: url });
+  const worker = await connect({ servers: url });
+  const jsm = await jetstreamManager(orchestrator);
+  await jsm.streams.add({ name: 'FLOOR_COMMANDS', subjects: ['floor.commands'], retention: RetentionPolicy.Workqueue });
+  await jsm.streams.add({ name: 'FLOOR_EVENTS', subjects: ['floor.events'] });
+  await jsm.consumers.add('FLOOR_COMMANDS', { durable_name: 'w', ack_policy: AckPolicy.Explicit });
+  await jsm.consumers.add('FLOOR_EVENTS', { durable_name: 'o', ack_policy: AckPolicy.Explicit });
+  const wjs = jetstream(worker);
+  const commands = await (await wjs.consumers.get('FLOOR_COMMANDS', 'w')).consume();
+  const serving = (async () => {
+    for await (const m of commands) {
+      await wjs.publish('floor.events', m.data, { msgID: `done-${m.seq}` });
+      m.ack();
+    }
+  })();
+  const js = jetstream(orchestrator);
+  const events = await js.consumers.get('FLOOR_EVENTS', 'o');
+  const step = async (i: number): Promise<void> => {
+    await db.query('INSERT INTO floor_log VALUES ($1, $2)', [`s${i}`, JSON.stringify({ step: `s${i}`, type: 'step.completed' })]);
+    await js.publish('floor.commands', JSON.stringify({ step: `s${i + 1}` }), { msgID: `cmd-${i}` });
+    const m = await events.next({ expires: 5000 });
+    m!.ack();
+  };
+  for (let i = 0; i < 50; i++) await step(-i - 1);
+  const t0 = performance.now();
+  for (let i = 0; i < n; i++) await step(i);
+  const ms = (performance.now() - t0) / n;
+  commands.stop();
+  await serving;
+  await Promise.all([orchestrator.close(), worker.close(), db.end()]);
+  return ms;
+}
+
 export async function orchestrationBench(steps: number): Promise<void> {
   const root = fs.mkdtempSync(path.join(os.tmpdir(), 'noetl-bench-'));
   writeDomain(root, steps);
@@ -92,6 +139,13 @@ export async function orchestrationBench(steps: number): Promise<void> {
   try {
     const rtt = await rawRoundTrip(nats.url, 1000);
     rows.push({ case: 'raw JetStream publish → pull → ack (baseline)', bus: 'JetStream', 'ms/step': rtt, 'steps/s': 1000 / rtt, 'x baseline': 1 });
+    const floorDb = await freshBenchDatabase('noetl_bench_floor');
+    try {
+      const floor = await loggedChainFloor(nats.url, floorDb.url, 1000);
+      if (floor !== undefined) rows.push({ case: 'floor: commit + command + outcome, no noetl', bus: 'JetStream', 'ms/step': floor, 'steps/s': 1000 / floor, 'x baseline': floor / rtt });
+    } finally {
+      await floorDb.drop();
+    }
     for (const bus of ['in-process', 'JetStream'] as const) {
       const db = await freshBenchDatabase('noetl_bench');
       dbKind = db.kind;

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { parsePlaybook, buildOrder, type Playbook } from '../../services/orchestrator/index.ts';
+import { parsePlaybook, buildOrder, resultReads, type Playbook } from '../../services/orchestrator/index.ts';
 
 const ctx = { toolKinds: new Set(['duckdb', 'noop']), products: new Set(['shop.orders', 'shop.customers']) };
 
@@ -104,5 +104,38 @@ describe('build order', () => {
     const { order, cyclic } = buildOrder([a, b, c, d]);
     assert.deepEqual(order.map((p) => p.ref), ['r/b', 'm/a']);
     assert.deepEqual(cyclic.map((p) => p.ref), ['x/c', 'y/d']);
+  });
+});
+
+describe('results a command carries', () => {
+  const reads = (workflow: string) => {
+    const r = parsePlaybook(`apiVersion: noetl.io/v2\nkind: Playbook\nmetadata: { name: r }\nworkflow:\n${workflow}`, 'r.yaml', 'shop', ctx);
+    assert.deepEqual(r.diagnostics, []);
+    const m = resultReads(r.playbook!);
+    return (step: string) => {
+      const v = m.get(step)!;
+      return v === 'all' ? 'all' : [...v].sort();
+    };
+  };
+
+  it('are those of the steps its tool names, in templates or as SQL words (any case)', () => {
+    const of = reads(`  - { step: load, tool: { kind: duckdb, sql: "SELECT 1 AS x" }, next: [{ step: other }] }
+  - { step: other, tool: { kind: noop, result: "{{ results.load.rows }}" }, next: [{ step: sum }] }
+  - { step: sum, tool: { kind: duckdb, sql: "SELECT count(*) FROM Load JOIN other USING (x)" }, next: [{ step: tail }] }
+  - { step: tail, tool: { kind: noop } }
+`);
+    assert.deepEqual(of('load'), []);
+    assert.deepEqual(of('other'), ['load']);
+    assert.deepEqual(of('sum'), ['load', 'other']);
+    assert.deepEqual(of('tail'), []);
+  });
+
+  it('are all of them when a template reads results as a whole or by a computed key', () => {
+    const of = reads(`  - { step: a, tool: { kind: noop }, next: [{ step: b }] }
+  - { step: b, tool: { kind: noop, result: "{{ results }}" }, next: [{ step: c }] }
+  - { step: c, tool: { kind: noop, result: "{{ results[workload.which] }}" } }
+`);
+    assert.equal(of('b'), 'all');
+    assert.equal(of('c'), 'all');
   });
 });

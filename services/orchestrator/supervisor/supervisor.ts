@@ -16,7 +16,7 @@ import { executionRunEvent, type RunEvent } from '../../../lineage/index.ts';
 import { eventsOf, SUBJECTS, unitFields, type Bus, type Delivery, type EventsMessage, type ExecutionEvent, type ExecutionEventBody, type StepCommand, type Subscription, type TableRef } from '../../../platform/bus/index.ts';
 import type { Db, LineageTransport, ParentCommand } from '../../../platform/index.ts';
 import type { Logger } from '../../../platform/log/logger.ts';
-import { parsePlaybook, PLAYBOOK_TOOL, type Playbook } from '../dsl/index.ts';
+import { parsePlaybook, PLAYBOOK_TOOL, resultReads, type Playbook, type ResultReads } from '../dsl/index.ts';
 import { apply, decide, DEFAULT_LIMITS, initialState, itemScope, replay, type ExecutionState } from '../engine/engine.ts';
 import { compileNet, type Net } from '../engine/net.ts';
 import { childIdOf, commandIdOf, decisionEvent, inFlightUnits, type Dispatch } from './decisions.ts';
@@ -46,6 +46,8 @@ interface Running {
   gateRefs: Map<string, { references: Record<string, TableRef>; previous: TableRef | undefined }>;
   consumes: Map<string, TableRef>;
   pools: Map<string, string>;
+  /** The earlier results each step's command carries. */
+  reads: ResultReads;
   /** Serialises event handling for this execution. */
   queue: Promise<void>;
   /** Lineage graph updates written after their events (see ExecutionStore.append). */
@@ -188,7 +190,7 @@ export class Supervisor {
       throw new NoetlError('E_PRODUCT_NOT_PUBLISHED', `playbook ${playbook.ref} consumes ${missing.join(', ')}, which ${missing.length > 1 ? 'have' : 'has'} no published version yet; build ${missing.length > 1 ? 'them' : 'it'} first`);
     }
     const net = compileNet(playbook);
-    return { playbook, net, state: initialState(net, executionId, workload), contracts, gateRefs, consumes, pools, queue: Promise.resolve(), graphUpdates: Promise.resolve(), inbox: [], nextDrain: undefined, seen: new Set(), parent };
+    return { playbook, net, state: initialState(net, executionId, workload), contracts, gateRefs, consumes, pools, reads: resultReads(playbook), queue: Promise.resolve(), graphUpdates: Promise.resolve(), inbox: [], nextDrain: undefined, seen: new Set(), parent };
   }
 
   private async onDelivery(m: Delivery<EventsMessage>): Promise<void> {
@@ -457,7 +459,7 @@ export class Supervisor {
       attempt,
       ...unitFields(d),
       tool: step.tool,
-      scope: itemScope(run.net, run.state, stepName, d.iteration),
+      scope: scopeFor(run, stepName, d.iteration),
       consumes: Object.fromEntries(step.consumes.map((c) => [c, run.consumes.get(c)!])),
       upstream: run.net.transitions.get(stepName)!.from.map((s) => ({ step: s, produces: run.playbook.steps.find((x) => x.name === s)?.produces })),
       ...(notBefore ? { notBefore } : {}),
@@ -465,6 +467,16 @@ export class Supervisor {
       produces: step.produces ? { productId: step.produces, contract: run.contracts.get(step.produces), ...run.gateRefs.get(step.produces) } : undefined,
     };
   }
+}
+
+/** A command's scope: the execution's, with only the results the step can read. */
+function scopeFor(run: Running, step: string, iteration: number | undefined): StepCommand['scope'] {
+  const scope = itemScope(run.net, run.state, step, iteration);
+  const reads = run.reads.get(step) ?? 'all';
+  if (reads === 'all') return scope;
+  const results: typeof scope.results = {};
+  for (const name of reads) if (name in scope.results) results[name] = scope.results[name]!;
+  return { ...scope, results };
 }
 
 /**

@@ -112,6 +112,9 @@ describe('property: an accepted playbook always ends', () => {
         const limits = { ...DEFAULT_LIMITS, maxRuns: 10 };
         for (let turn = 0; turn < 2000 && h.state.status === 'running'; turn++) {
           h.settle(limits);
+          // The index decide relies on: exactly the steps in flight, retrying, or looping.
+          const busy = Object.entries(h.state.steps).filter(([, st]) => ['dispatched', 'running', 'retrying'].includes(st.status)).map(([n]) => n);
+          assert.deepEqual([...h.state.active].sort(), busy.sort(), 'state.active');
           if (h.state.status !== 'running') break;
           const flying = Object.entries(h.state.steps).flatMap(([step, st]): { step: string; run: number; iteration: number | undefined; attempt: number }[] =>
             st.loop && st.status === 'running' ? h.itemsInFlight(step).map((iteration) => ({ step, run: st.run, iteration, attempt: st.loop!.iterations[iteration]!.attempt })) : st.status === 'dispatched' ? [{ step, run: st.run, iteration: undefined, attempt: st.attempt }] : [],

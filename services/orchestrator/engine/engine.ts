@@ -53,6 +53,12 @@ export interface ExecutionState {
   steps: Record<string, StepState>;
   results: Record<string, StepResult>;
   error: ErrorInfo | undefined;
+  /**
+   * Steps dispatched, running or retrying, and loops under way (kept by `put`):
+   * with the steps whose input places hold tokens, all that `decide` looks at,
+   * so a decision costs what is happening, not the size of the playbook.
+   */
+  active: Set<string>;
 }
 
 export type Decision =
@@ -80,7 +86,7 @@ export const DEFAULT_LIMITS: Limits = { maxInFlight: Number.POSITIVE_INFINITY, m
 export function initialState(net: Net, executionId: string, workload: Record<string, unknown>): ExecutionState {
   const steps: ExecutionState['steps'] = {};
   for (const name of net.order) steps[name] = { status: 'waiting', attempt: 0, run: 0 };
-  return { executionId, status: 'running', workload, vars: {}, marking: { [net.initialPlace]: 'live' }, steps, results: {}, error: undefined };
+  return { executionId, status: 'running', workload, vars: {}, marking: { [net.initialPlace]: 'live' }, steps, results: {}, error: undefined, active: new Set() };
 }
 
 /** The template scope of an execution: workload, execution id, variables and finished steps' results. */
@@ -123,13 +129,13 @@ export function apply(net: Net, state: ExecutionState, event: ExecutionEvent, ex
       }
       // A retry keeps tokens that came in meanwhile; only a new run takes its inputs.
       if (event.attempt === 1) consumeInputs(net, s, event.step);
-      s.steps[event.step] = { status: 'dispatched', ...at, run: event.run ?? st.run + (event.attempt === 1 ? 1 : 0) };
+      put(s, event.step, { status: 'dispatched', ...at, run: event.run ?? st.run + (event.attempt === 1 ? 1 : 0) });
       return s;
     }
     case 'loop.started': {
       consumeInputs(net, s, event.step);
       const iterations = event.items.map((): Attempts => ({ status: 'waiting', attempt: 0 }));
-      s.steps[event.step] = { status: 'running', attempt: 1, run: event.run ?? 1, loop: { items: event.items, iterations, results: [] } };
+      put(s, event.step, { status: 'running', attempt: 1, run: event.run ?? 1, loop: { items: event.items, iterations, results: [] } });
       if (event.items.length === 0) finish(net, s, event.step, { kind: 'list', items: [] }, ex);
       return s;
     }
@@ -140,7 +146,7 @@ export function apply(net: Net, state: ExecutionState, event: ExecutionEvent, ex
     case 'step.skipped': {
       consumeInputs(net, s, event.step);
       const st = s.steps[event.step]!;
-      s.steps[event.step] = { status: 'skipped', attempt: st.attempt, run: st.run };
+      put(s, event.step, { status: 'skipped', attempt: st.attempt, run: st.run });
       for (const out of transition(net, event.step).outputs) if (!out.back) s.marking[out.place] = 'skip';
       return s;
     }
@@ -175,7 +181,11 @@ export function decide(net: Net, state: ExecutionState, ex: Expressions, limits:
   const out: Decision[] = [];
   let busy = 0;
   let pending = 0;
-  for (const name of net.order) {
+  // Only active steps and those with a token on an input can change; in playbook order, as if all were visited.
+  const candidates = new Set(state.active);
+  for (const place of Object.keys(state.marking)) candidates.add(net.consumer.get(place)!);
+  const order = [...candidates].sort((a, b) => net.rank.get(a)! - net.rank.get(b)!);
+  for (const name of state.active) {
     const st = state.steps[name]!;
     if (st.loop && st.status === 'running') {
       for (const it of st.loop.iterations) {
@@ -186,7 +196,7 @@ export function decide(net: Net, state: ExecutionState, ex: Expressions, limits:
     else if (st.status === 'retrying') pending++;
   }
   let room = limits.maxInFlight - busy;
-  for (const name of net.order) {
+  for (const name of order) {
     const st = state.steps[name]!;
     const t = transition(net, name);
     if (st.loop && st.status === 'running') {
@@ -297,12 +307,19 @@ function unitOf(s: ExecutionState, step: string, run: number | undefined, iterat
 function setUnit(s: ExecutionState, step: string, iteration: number | undefined, unit: Attempts): void {
   const st = s.steps[step]!;
   if (iteration === undefined) {
-    s.steps[step] = { ...unit, run: st.run, ...(st.loop ? { loop: st.loop } : {}) };
+    put(s, step, { ...unit, run: st.run, ...(st.loop ? { loop: st.loop } : {}) });
     return;
   }
   const iterations = st.loop!.iterations.slice();
   iterations[iteration] = unit;
-  s.steps[step] = { ...st, loop: { ...st.loop!, iterations } };
+  put(s, step, { ...st, loop: { ...st.loop!, iterations } });
+}
+
+/** The one way a step's record changes: keeps `active` in step. */
+function put(s: ExecutionState, step: string, st: StepState): void {
+  s.steps[step] = st;
+  if (inFlight(st) || st.status === 'retrying' || (st.loop !== undefined && st.status === 'running')) s.active.add(step);
+  else s.active.delete(step);
 }
 
 function consumeInputs(net: Net, s: ExecutionState, step: string): void {
@@ -327,7 +344,7 @@ function complete(net: Net, s: ExecutionState, step: string, iteration: number |
 
 function finish(net: Net, s: ExecutionState, step: string, result: StepResult, ex: Expressions, jumpTo?: string): void {
   const st = s.steps[step]!;
-  s.steps[step] = { status: 'completed', attempt: st.attempt, run: st.run };
+  put(s, step, { status: 'completed', attempt: st.attempt, run: st.run });
   s.results[step] = result;
   route(net, s, step, ex, jumpTo);
 }

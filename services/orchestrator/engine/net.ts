@@ -40,6 +40,10 @@ export interface Net {
   transitions: Map<string, Transition>;
   /** Steps in playbook order, for stable decisions. */
   order: string[];
+  /** Each step's position in `order`. */
+  rank: Map<string, number>;
+  /** The step each place is an input of. */
+  consumer: Map<string, string>;
 }
 
 export const INITIAL_PLACE = '(start)';
@@ -69,5 +73,8 @@ export function compileNet(p: Playbook): Net {
     for (const a of s.next) connect(s.name, a.step, { when: a.when, set: a.set, jump: false });
     for (const r of s.retry) if (r.then === 'jump' && r.step !== undefined) connect(s.name, r.step, { when: undefined, set: undefined, jump: true });
   }
-  return { start, initialPlace: INITIAL_PLACE, transitions, order: p.steps.map((s) => s.name) };
+  const consumer = new Map<string, string>();
+  for (const t of transitions.values()) for (const place of [...t.inputs, ...t.loopInputs]) consumer.set(place, t.name);
+  const order = p.steps.map((s) => s.name);
+  return { start, initialPlace: INITIAL_PLACE, transitions, order, rank: new Map(order.map((name, i) => [name, i])), consumer };
 }

@@ -18,7 +18,8 @@ export function commandIdOf(executionId: string, d: Dispatch): string {
 export function inFlightUnits(state: ExecutionState): Dispatch[] {
   const out: Dispatch[] = [];
   const busy = (status: string): boolean => status === 'dispatched' || status === 'running';
-  for (const [step, st] of Object.entries(state.steps)) {
+  for (const step of state.active) {
+    const st = state.steps[step]!;
     if (st.loop && st.status === 'running') {
       st.loop.iterations.forEach((it, iteration) => {
         if (busy(it.status)) out.push({ type: 'dispatch', step, attempt: it.attempt, run: st.run, iteration, ...(it.notBefore ? { notBefore: it.notBefore } : {}) });

@@ -6,7 +6,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
-import { Kysely, PostgresDialect } from 'kysely';
+import { Kysely, PostgresDialect, type PostgresPool } from 'kysely';
 import { PGliteDialect } from 'kysely-pglite-dialect';
 import pg from 'pg';
 import { NoetlError } from '../../common/errors.ts';
@@ -24,6 +24,18 @@ export interface Database {
 
 export type DatabaseTarget = { kind: 'postgres'; url: string } | { kind: 'embedded'; dataDir: string | undefined };
 
+const PREPARED = /^\/\* prepared: ([a-z_]+) \*\//;
+
+/**
+ * Marks a statement (put first in its text) to be prepared once per connection
+ * under `name` and reused: for statements that run on every step, whose text
+ * never changes (parameters only). A comment elsewhere: PGlite ignores it.
+ */
+export function preparedAs(name: string): string {
+  if (!/^[a-z_]+$/.test(name)) throw new TypeError(`bad prepared statement name ${name}`);
+  return `/* prepared: ${name} */`;
+}
+
 /** Opens the database: PostgreSQL when a URL is given, else PGlite under `dataDir` (in memory when undefined). */
 export async function openDatabase(target: DatabaseTarget): Promise<Database> {
   return target.kind === 'postgres' ? openPostgres(target.url) : openEmbedded(target.dataDir);
@@ -36,7 +48,7 @@ function openPostgres(url: string): Database {
   // An idle connection the server drops (a restart, a terminated backend) is replaced on next use;
   // without a listener its error would crash the process.
   pool.on('error', () => undefined);
-  const db = new Kysely<Schema>({ dialect: new PostgresDialect({ pool }) });
+  const db = new Kysely<Schema>({ dialect: new PostgresDialect({ pool: preparingPool(pool) }) });
   return {
     db,
     kind: 'postgres',
@@ -49,6 +61,24 @@ function openPostgres(url: string): Database {
       }
     },
     close: () => db.destroy(),
+  };
+}
+
+/** The pool Kysely sees: its clients run statements marked by `preparedAs` as named prepared statements. */
+function preparingPool(pool: pg.Pool): PostgresPool {
+  return {
+    connect: async () => {
+      const client = await pool.connect();
+      const query = client.query.bind(client) as (...args: unknown[]) => never;
+      return {
+        query: (text: unknown, values?: readonly unknown[]) => {
+          const name = typeof text === 'string' ? PREPARED.exec(text)?.[1] : undefined;
+          return name === undefined ? query(text, values) : query({ name, text, values });
+        },
+        release: () => client.release(),
+      };
+    },
+    end: () => pool.end(),
   };
 }
 

@@ -8,7 +8,7 @@ import { sql, type Transaction } from 'kysely';
 import { NoetlError } from '../../../common/errors.ts';
 import { relationshipTable, type Contract } from '../../../contracts/index.ts';
 import { eventKey, type AnyLineageEvent } from '../../../lineage/index.ts';
-import { addToGraph } from '../../../platform/index.ts';
+import { addToGraph, preparedAs } from '../../../platform/index.ts';
 import type { Db, ParentCommand, Schema } from '../../../platform/index.ts';
 import type { ExecutionEvent, QualityReport, TableRef } from '../../../platform/bus/messages.ts';
 
@@ -167,30 +167,45 @@ export class ExecutionStore {
 /**
  * Inserts events, and the OpenLineage events they carry, in one statement; returns
  * the ids that were new. The lineage event is stored once, in lineage_events.
+ * Columns travel as arrays, so the text is the same for any batch and the
+ * statement is prepared once per connection (every step of every run pays it).
  */
 async function insertEvents(db: Db | Tx, events: readonly ExecutionEvent[]): Promise<string[]> {
-  const rows = events.map((e) => {
-    const { lineage: _lineage, ...payload } = e;
-    return sql`(${e.eventId}::text, ${e.executionId}::text, ${e.type}::text, ${'step' in e ? e.step : null}::text, ${JSON.stringify(payload)}::jsonb, ${e.at}::timestamptz)`;
-  });
-  const lineage = events.flatMap((e) =>
-    (e.lineage ?? []).map((l) => sql`(${e.eventId}::text, ${l.run.runId}::text, ${l.eventType}::text, ${l.job.namespace}::text, ${l.job.name}::text, ${l.eventTime}::timestamptz, ${JSON.stringify(l)}::jsonb, ${eventKey(l)}::text, ${l.producer}::text)`),
-  );
-  const insertLineage =
-    lineage.length === 0
-      ? sql``
-      : sql`, lin AS (
-          INSERT INTO lineage_events (run_id, event_type, job_namespace, job_name, event_time, event, event_key, producer)
-          SELECT l.run_id, l.event_type, l.job_namespace, l.job_name, l.event_time, l.event, l.event_key, l.producer
-          FROM (VALUES ${sql.join(lineage)}) AS l(event_id, run_id, event_type, job_namespace, job_name, event_time, event, event_key, producer)
-          WHERE l.event_id IN (SELECT event_id FROM ev)
-          ON CONFLICT (event_key) DO NOTHING)`;
-  const result = await sql<{ event_id: string }>`
+  const ev = { id: [] as string[], execution: [] as string[], type: [] as string[], step: [] as (string | null)[], payload: [] as string[], at: [] as string[] };
+  const lin = { event: [] as string[], run: [] as string[], type: [] as string[], namespace: [] as string[], job: [] as string[], time: [] as string[], body: [] as string[], key: [] as string[], producer: [] as string[] };
+  for (const e of events) {
+    const { lineage, ...payload } = e;
+    ev.id.push(e.eventId);
+    ev.execution.push(e.executionId);
+    ev.type.push(e.type);
+    ev.step.push('step' in e ? e.step : null);
+    ev.payload.push(JSON.stringify(payload));
+    ev.at.push(e.at);
+    for (const l of lineage ?? []) {
+      lin.event.push(e.eventId);
+      lin.run.push(l.run.runId);
+      lin.type.push(l.eventType);
+      lin.namespace.push(l.job.namespace);
+      lin.job.push(l.job.name);
+      lin.time.push(l.eventTime);
+      lin.body.push(JSON.stringify(l));
+      lin.key.push(eventKey(l));
+      lin.producer.push(l.producer);
+    }
+  }
+  const result = await sql<{ event_id: string }>`${sql.raw(preparedAs('noetl_append_events'))}
     WITH ev AS (
       INSERT INTO events (event_id, execution_id, type, step, payload, at)
-      VALUES ${sql.join(rows)}
+      SELECT * FROM unnest(${ev.id}::text[], ${ev.execution}::text[], ${ev.type}::text[], ${ev.step}::text[], ${ev.payload}::jsonb[], ${ev.at}::timestamptz[])
       ON CONFLICT (event_id) DO NOTHING
-      RETURNING event_id)${insertLineage}
+      RETURNING event_id),
+    lin AS (
+      INSERT INTO lineage_events (run_id, event_type, job_namespace, job_name, event_time, event, event_key, producer)
+      SELECT l.run_id, l.event_type, l.job_namespace, l.job_name, l.event_time, l.event, l.event_key, l.producer
+      FROM unnest(${lin.event}::text[], ${lin.run}::text[], ${lin.type}::text[], ${lin.namespace}::text[], ${lin.job}::text[], ${lin.time}::timestamptz[], ${lin.body}::jsonb[], ${lin.key}::text[], ${lin.producer}::text[])
+        AS l(event_id, run_id, event_type, job_namespace, job_name, event_time, event, event_key, producer)
+      WHERE l.event_id IN (SELECT event_id FROM ev)
+      ON CONFLICT (event_key) DO NOTHING)
     SELECT event_id FROM ev`.execute(db);
   return result.rows.map((r) => r.event_id);
 }

@@ -4,7 +4,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import { sql } from 'kysely';
-import { migrate, openDatabase, readMigrations } from '../../platform/index.ts';
+import { migrate, openDatabase, preparedAs, readMigrations } from '../../platform/index.ts';
 import pg from 'pg';
 import { DATABASE_ADAPTERS, withDatabase } from '../helpers/databases.ts';
 import { ADMIN_URL, freshPostgres } from '../helpers/postgres.ts';
@@ -24,6 +24,19 @@ for (const adapter of DATABASE_ADAPTERS) {
         const second = await migrate(database);
         assert.deepEqual(second.applied, []);
         assert.equal(second.alreadyApplied.length, first.applied.length);
+      }));
+
+    it('runs a statement marked preparedAs (prepared once per connection on PostgreSQL, a comment on PGlite)', () =>
+      withDatabase(adapter, async (database) => {
+        const run = (db: typeof database.db, n: number) => sql<{ n: number }>`${sql.raw(preparedAs('noetl_test_prepared'))} SELECT ${n}::int + 1 AS n`.execute(db);
+        await database.db.connection().execute(async (db) => {
+          assert.equal((await run(db, 1)).rows[0]!.n, 2);
+          assert.equal((await run(db, 41)).rows[0]!.n, 42);
+          if (database.kind === 'postgres') {
+            const prepared = await sql<{ name: string }>`SELECT name FROM pg_prepared_statements`.execute(db);
+            assert.deepEqual(prepared.rows.map((r) => r.name), ['noetl_test_prepared']);
+          }
+        });
       }));
 
     it('keeps the event log append-only', () =>

@@ -135,11 +135,11 @@ export class ExecutionStore {
    * returns the ones that were new, in order; an event id already in the log is
    * skipped. Completed steps enter the lineage graph in the same transaction when
    * other effects need one; when only the log is written (a step that read and
-   * wrote no data adds nothing but its job node), that update is handed back as
-   * `graph`, for the caller to run once the log write has had its effects.
+   * wrote no data adds nothing but its job node), their lineage is handed back as
+   * `trailing`, for `addToGraph` once the log write has had its effects.
    */
-  async append(events: readonly ExecutionEvent[]): Promise<{ written: ExecutionEvent[]; graph: () => Promise<void> }> {
-    if (events.length === 0) return { written: [], graph: () => Promise.resolve() };
+  async append(events: readonly ExecutionEvent[]): Promise<{ written: ExecutionEvent[]; trailing: AnyLineageEvent[] }> {
+    if (events.length === 0) return { written: [], trailing: [] };
     const write = async (db: Db | Tx): Promise<ExecutionEvent[]> => {
       const fresh = new Set(await insertEvents(db, events));
       const inserted = events.filter((e) => fresh.delete(e.eventId));
@@ -151,8 +151,7 @@ export class ExecutionStore {
     // One statement is atomic by itself; a transaction only when effects follow it.
     if (!events.some(hasEffects)) {
       const written = await write(this.db);
-      const completed = completedLineage(written);
-      return { written, graph: () => (completed.length > 0 ? addToGraph(this.db, completed) : Promise.resolve()) };
+      return { written, trailing: completedLineage(written) };
     }
     const written = await this.db.transaction().execute(async (tx) => {
       const inserted = await write(tx);
@@ -160,7 +159,12 @@ export class ExecutionStore {
       if (completed.length > 0) await addToGraph(tx, completed);
       return inserted;
     });
-    return { written, graph: () => Promise.resolve() };
+    return { written, trailing: [] };
+  }
+
+  /** Adds lineage to the graph (see `append`'s `trailing`). */
+  addToGraph(events: readonly AnyLineageEvent[]): Promise<void> {
+    return addToGraph(this.db, events);
   }
 }
 

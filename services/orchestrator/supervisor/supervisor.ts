@@ -21,6 +21,7 @@ import { apply, decide, DEFAULT_LIMITS, initialState, itemScope, replay, type Ex
 import { compileNet, type Net } from '../engine/net.ts';
 import { childIdOf, commandIdOf, decisionEvent, inFlightUnits, type Dispatch } from './decisions.ts';
 import { ExecutionStore } from './execution-store.ts';
+import { TrailingGraph } from './trailing-graph.ts';
 import { DEFAULT_POOLS, routeSteps, type PoolConfig } from './pools.ts';
 import { checkWorkload } from './workload.ts';
 
@@ -50,8 +51,6 @@ interface Running {
   reads: ResultReads;
   /** Serialises event handling for this execution. */
   queue: Promise<void>;
-  /** Lineage graph updates written after their events (see ExecutionStore.append). */
-  graphUpdates: Promise<void>;
   /** Worker events waiting to be applied; drained in one transaction. */
   inbox: Delivery<EventsMessage>[];
   /** The drain queued but not yet begun: every event arriving before it begins rides on it. */
@@ -72,9 +71,11 @@ export class Supervisor {
   private readonly waitingForPool = new Set<string>();
   private readonly hydrating = new Map<string, Promise<Running | undefined>>();
   private subscription: Subscription | undefined;
+  private readonly graph: TrailingGraph;
 
   constructor(private readonly options: SupervisorOptions) {
     this.store = new ExecutionStore(options.db);
+    this.graph = new TrailingGraph((events) => this.store.addToGraph(events), options.log);
     this.pools = options.pools ?? DEFAULT_POOLS;
     this.emitter.setMaxListeners(0);
   }
@@ -89,7 +90,8 @@ export class Supervisor {
 
   async stop(): Promise<void> {
     await this.subscription?.stop();
-    await Promise.allSettled([...this.running.values()].flatMap((r) => [r.queue, r.graphUpdates]));
+    await Promise.allSettled([...this.running.values()].map((r) => r.queue));
+    await this.graph.flush();
   }
 
   /** Resumes every execution that had not ended: rebuilds it from its log, re-sends the commands in flight, carries on. */
@@ -190,7 +192,7 @@ export class Supervisor {
       throw new NoetlError('E_PRODUCT_NOT_PUBLISHED', `playbook ${playbook.ref} consumes ${missing.join(', ')}, which ${missing.length > 1 ? 'have' : 'has'} no published version yet; build ${missing.length > 1 ? 'them' : 'it'} first`);
     }
     const net = compileNet(playbook);
-    return { playbook, net, state: initialState(net, executionId, workload), contracts, gateRefs, consumes, pools, reads: resultReads(playbook), queue: Promise.resolve(), graphUpdates: Promise.resolve(), inbox: [], nextDrain: undefined, seen: new Set(), parent };
+    return { playbook, net, state: initialState(net, executionId, workload), contracts, gateRefs, consumes, pools, reads: resultReads(playbook), queue: Promise.resolve(), inbox: [], nextDrain: undefined, seen: new Set(), parent };
   }
 
   private async onDelivery(m: Delivery<EventsMessage>): Promise<void> {
@@ -307,12 +309,10 @@ export class Supervisor {
     // Sent even when already in the log: after a crash between the two the command
     // may be missing, and the message id makes a second publish a no-op.
     await Promise.all(sends.map((d) => this.send(run, d)));
-    // The job nodes of steps that touched no data go into the graph off the path from one
-    // step to the next, in order; an execution is seen to end only once they are in.
-    run.graphUpdates = run.graphUpdates
-      .then(appended.graph)
-      .catch((e: unknown) => this.options.log.warn('cannot add steps to the lineage graph', { execution: run.state.executionId, error: asNoetlError(e).message }));
-    if (run.state.status !== 'running') await run.graphUpdates;
+    // Job nodes of steps that touched no data reach the graph a moment later, together;
+    // an execution is seen to end only once they are in.
+    this.graph.add(appended.trailing);
+    if (run.state.status !== 'running') await this.graph.flush();
     for (const e of written) this.emitter.emit('event', e);
     this.forwardLineage(written);
     if (run.state.status !== 'running') {

@@ -133,9 +133,11 @@ describe('results a command carries', () => {
   it('are all of them when a template reads results as a whole or by a computed key', () => {
     const of = reads(`  - { step: a, tool: { kind: noop }, next: [{ step: b }] }
   - { step: b, tool: { kind: noop, result: "{{ results }}" }, next: [{ step: c }] }
-  - { step: c, tool: { kind: noop, result: "{{ results[workload.which] }}" } }
+  - { step: c, tool: { kind: noop, result: "{{ results[workload.which] }}" }, next: [{ step: d }] }
+  - { step: d, tool: { kind: noop, result: "{{ results | length }}" } }
 `);
     assert.equal(of('b'), 'all');
     assert.equal(of('c'), 'all');
+    assert.equal(of('d'), 'all');
   });
 });

@@ -4,7 +4,8 @@
  * send O(steps) bytes with every command). A step reads a result when its tool
  * configuration names the step: in a template (`{{ results.load.rows }}`) or as
  * a word in SQL (`SELECT * FROM load`, a DuckDB view). A template that reads
- * `results` as a whole, or indexes it with a computed key, reads them all.
+ * `results` other than by a step's name (as a whole, through a method or a
+ * filter, with a computed key) reads them all.
  */
 import { isTemplate } from '../../../common/expressions.ts';
 import { templateReferences } from '../../../common/template-references.ts';
@@ -21,7 +22,8 @@ export function resultReads(p: Playbook): ResultReads {
 function readsOf(step: Step, names: ReadonlySet<string>): ReadonlySet<string> | 'all' {
   const out = new Set<string>();
   for (const text of strings(step.tool)) {
-    if (isTemplate(text) && templateReferences(text).some((r) => r.root === 'results' && r.path.length === 0)) return 'all';
+    // `results.items()`, `results | length`, `results[key]`: not one named step, so every one.
+    if (isTemplate(text) && templateReferences(text).some((r) => r.root === 'results' && (r.path.length === 0 || !names.has(r.path[0]!)))) return 'all';
     // SQL names are case-insensitive; step names are lower case.
     for (const word of text.match(/[A-Za-z_][A-Za-z0-9_]*/g) ?? []) if (names.has(word.toLowerCase())) out.add(word.toLowerCase());
   }

@@ -11,18 +11,19 @@ import { EventEmitter } from 'node:events';
 import { formatDiagnostic } from '../../../common/diagnostics.ts';
 import { NoetlError, asNoetlError } from '../../../common/errors.ts';
 import { EXPRESSIONS, evaluateValue } from '../../../common/expressions.ts';
-import type { Contract } from '../../../contracts/index.ts';
-import { executionRunEvent, type RunEvent } from '../../../lineage/index.ts';
 import { eventsOf, SUBJECTS, unitFields, type Bus, type Delivery, type EventsMessage, type ExecutionEvent, type ExecutionEventBody, type StepCommand, type Subscription, type TableRef } from '../../../platform/bus/index.ts';
 import type { Db, LineageTransport, ParentCommand } from '../../../platform/index.ts';
 import type { Logger } from '../../../platform/log/logger.ts';
-import { parsePlaybook, PLAYBOOK_TOOL, resultReads, type Playbook, type ResultReads } from '../dsl/index.ts';
-import { apply, decide, DEFAULT_LIMITS, initialState, itemScope, replay, type ExecutionState } from '../engine/engine.ts';
-import { compileNet, type Net } from '../engine/net.ts';
-import { childIdOf, commandIdOf, decisionEvent, inFlightUnits, type Dispatch } from './decisions.ts';
+import { parsePlaybook, PLAYBOOK_TOOL, resultReads, type Playbook } from '../dsl/index.ts';
+import { apply, decide, DEFAULT_LIMITS, initialState, replay, type ExecutionState } from '../engine/engine.ts';
+import { compileNet } from '../engine/net.ts';
+import { commandOf } from './commands.ts';
+import { childIdOf, decisionEvent, inFlightUnits, type Dispatch } from './decisions.ts';
+import { executionLineage } from './execution-lineage.ts';
 import { ExecutionStore } from './execution-store.ts';
-import { TrailingGraph } from './trailing-graph.ts';
 import { DEFAULT_POOLS, routeSteps, type PoolConfig } from './pools.ts';
+import type { Running } from './running.ts';
+import { TrailingGraph } from './trailing-graph.ts';
 import { checkWorkload } from './workload.ts';
 
 export interface SupervisorOptions {
@@ -37,30 +38,6 @@ export interface SupervisorOptions {
   /** Where OpenLineage events also go, after they are in the log. */
   lineageTransports?: LineageTransport[];
 }
-
-interface Running {
-  playbook: Playbook;
-  net: Net;
-  state: ExecutionState;
-  contracts: Map<string, Contract>;
-  /** What each produced product's gate reads besides the output, fixed when the execution starts. */
-  gateRefs: Map<string, { references: Record<string, TableRef>; previous: TableRef | undefined }>;
-  consumes: Map<string, TableRef>;
-  pools: Map<string, string>;
-  /** The earlier results each step's command carries. */
-  reads: ResultReads;
-  /** Serialises event handling for this execution. */
-  queue: Promise<void>;
-  /** Worker events waiting to be applied; drained in one transaction. */
-  inbox: Delivery<EventsMessage>[];
-  /** The drain queued but not yet begun: every event arriving before it begins rides on it. */
-  nextDrain: Promise<void> | undefined;
-  /** Ids of the events folded into `state`, so a redelivered event is folded once. */
-  seen: Set<string>;
-  /** For a sub-playbook's execution: the parent step it answers. */
-  parent: ParentCommand | undefined;
-}
-
 
 export class Supervisor {
   private readonly store: ExecutionStore;
@@ -192,7 +169,7 @@ export class Supervisor {
       throw new NoetlError('E_PRODUCT_NOT_PUBLISHED', `playbook ${playbook.ref} consumes ${missing.join(', ')}, which ${missing.length > 1 ? 'have' : 'has'} no published version yet; build ${missing.length > 1 ? 'them' : 'it'} first`);
     }
     const net = compileNet(playbook);
-    return { playbook, net, state: initialState(net, executionId, workload), contracts, gateRefs, consumes, pools, reads: resultReads(playbook), queue: Promise.resolve(), inbox: [], nextDrain: undefined, seen: new Set(), parent };
+    return { playbook, steps: new Map(playbook.steps.map((s) => [s.name, s])), net, state: initialState(net, executionId, workload), contracts, gateRefs, consumes, pools, reads: resultReads(playbook), queue: Promise.resolve(), inbox: [], nextDrain: undefined, seen: new Set(), parent };
   }
 
   private async onDelivery(m: Delivery<EventsMessage>): Promise<void> {
@@ -376,7 +353,7 @@ export class Supervisor {
   }
 
   private async send(run: Running, d: Dispatch): Promise<void> {
-    const command = this.command(run, d);
+    const command = commandOf(run, d);
     if (command.tool.kind === PLAYBOOK_TOOL) await this.startChild(run, command);
     else await this.options.bus.publish(SUBJECTS.commands(run.pools.get(d.step)!), command, { msgId: command.commandId });
   }
@@ -447,56 +424,5 @@ export class Supervisor {
     }
   }
 
-  private command(run: Running, d: Dispatch): StepCommand {
-    const { step: stepName, attempt, notBefore } = d;
-    const step = run.playbook.steps.find((s) => s.name === stepName)!;
-    return {
-      commandId: commandIdOf(run.state.executionId, d),
-      executionId: run.state.executionId,
-      playbook: run.playbook.ref,
-      domain: run.playbook.domain,
-      step: stepName,
-      attempt,
-      ...unitFields(d),
-      tool: step.tool,
-      scope: scopeFor(run, stepName, d.iteration),
-      consumes: Object.fromEntries(step.consumes.map((c) => [c, run.consumes.get(c)!])),
-      upstream: run.net.transitions.get(stepName)!.from.map((s) => ({ step: s, produces: run.playbook.steps.find((x) => x.name === s)?.produces })),
-      ...(notBefore ? { notBefore } : {}),
-      ...(step.timeoutMs !== undefined ? { timeoutMs: step.timeoutMs } : {}),
-      produces: step.produces ? { productId: step.produces, contract: run.contracts.get(step.produces), ...run.gateRefs.get(step.produces) } : undefined,
-    };
-  }
 }
 
-/** A command's scope: the execution's, with only the results the step can read. */
-function scopeFor(run: Running, step: string, iteration: number | undefined): StepCommand['scope'] {
-  const scope = itemScope(run.net, run.state, step, iteration);
-  const reads = run.reads.get(step) ?? 'all';
-  if (reads === 'all') return scope;
-  const results: typeof scope.results = {};
-  for (const name of reads) if (name in scope.results) results[name] = scope.results[name]!;
-  return { ...scope, results };
-}
-
-/**
- * The OpenLineage events of an execution: START when it starts, RUNNING when its
- * first step is dispatched, then COMPLETE, FAIL or ABORT; other orchestrator events have none.
- */
-function executionLineage(run: Running, body: ExecutionEventBody, at: string): RunEvent[] {
-  const ref = { executionId: run.state.executionId, domain: run.playbook.domain, playbook: run.playbook.name };
-  switch (body.type) {
-    case 'execution.started':
-      return [executionRunEvent(ref, 'START', at)];
-    case 'step.dispatched':
-      return body.step === run.net.start && body.attempt === 1 && body.run === undefined ? [executionRunEvent(ref, 'RUNNING', at)] : [];
-    case 'execution.completed':
-      return [executionRunEvent(ref, 'COMPLETE', at)];
-    case 'execution.failed':
-      return [executionRunEvent(ref, 'FAIL', at, body.error.message)];
-    case 'execution.cancelled':
-      return [executionRunEvent(ref, 'ABORT', at, body.reason)];
-    default:
-      return [];
-  }
-}

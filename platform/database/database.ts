@@ -17,7 +17,7 @@ export type Db = Kysely<Schema>;
 export interface Database {
   db: Db;
   kind: 'embedded' | 'postgres';
-  /** Runs a multi-statement SQL script (migrations). */
+  /** Runs a multi-statement SQL script (migrations); a transaction it leaves open by failing is rolled back. */
   execScript(script: string): Promise<void>;
   close(): Promise<void>;
 }
@@ -56,6 +56,10 @@ function openPostgres(url: string): Database {
       const client = await pool.connect();
       try {
         await client.query(script);
+      } catch (e) {
+        // A script's own BEGIN stays open after an error: close it before the connection goes back.
+        await client.query('ROLLBACK').catch(() => undefined);
+        throw e;
       } finally {
         client.release();
       }
@@ -96,7 +100,12 @@ async function openEmbedded(dataDir: string | undefined): Promise<Database> {
     db,
     kind: 'embedded',
     async execScript(script) {
-      await pglite.exec(script);
+      try {
+        await pglite.exec(script);
+      } catch (e) {
+        await pglite.exec('ROLLBACK').catch(() => undefined);
+        throw e;
+      }
     },
     async close() {
       await db.destroy();

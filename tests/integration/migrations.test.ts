@@ -96,6 +96,25 @@ describe('embedded database on disk', () => {
   });
 });
 
+describe('migrating one PostgreSQL database from several servers at once', () => {
+  it('applies each migration once; the others see it applied, and nobody fails', async () => {
+    const fresh = await freshPostgres();
+    // Separate pools, as separate server processes would have.
+    const servers = await Promise.all([1, 2, 3].map(() => openDatabase({ kind: 'postgres', url: fresh.url })));
+    try {
+      const reports = await Promise.all(servers.map((d) => migrate(d)));
+      const names = readMigrations().map((m) => m.name);
+      for (const name of names) assert.equal(reports.filter((r) => r.applied.includes(name)).length, 1, `${name} applied exactly once`);
+      for (const r of reports) assert.deepEqual([...r.applied, ...r.alreadyApplied].sort(), names);
+      const rows = await sql<{ n: number }>`SELECT count(*)::int AS n FROM noetl_migrations`.execute(servers[0]!.db);
+      assert.equal(rows.rows[0]!.n, names.length);
+    } finally {
+      await Promise.all(servers.map((d) => d.close()));
+      await fresh.drop();
+    }
+  });
+});
+
 describe('PostgreSQL connections', () => {
   it('survives the server dropping an idle pooled connection (the next query reconnects)', async () => {
     const fresh = await freshPostgres();

@@ -212,6 +212,12 @@ export class Supervisor {
   private async drain(run: Running): Promise<void> {
     const batch = run.inbox.splice(0);
     if (batch.length === 0) return;
+    if (this.running.get(run.state.executionId) !== run) {
+      // A failed write dropped this copy of the execution (its state is ahead of the log):
+      // hand the events back; their redelivery rebuilds the execution from the log.
+      for (const d of batch) d.nak(100);
+      return;
+    }
     try {
       await this.commit(run, batch.flatMap((d) => eventsOf(d.data)));
       for (const d of batch) d.ack();

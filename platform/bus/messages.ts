@@ -140,7 +140,8 @@ type EventBody =
   | ({ type: 'step.started'; step: string; attempt: number; worker: string } & Unit)
   | ({ type: 'step.completed'; step: string; attempt: number; result: StepResult; quality?: QualityReport; durationMs: number; output?: ProcessOutput } & Unit)
   | ({ type: 'step.failed'; step: string; attempt: number; error: ErrorInfo; quality?: QualityReport; durationMs: number; output?: ProcessOutput } & Unit)
-  | { type: 'step.skipped'; step: string }
+  /** `nth` from a step's second skip on (a step fed from inside a cycle can be skipped once per pass). */
+  | { type: 'step.skipped'; step: string; nth?: number }
   | { type: 'execution.completed' }
   | { type: 'execution.cancelled'; reason: string }
   | { type: 'execution.failed'; error: ErrorInfo };

@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { EXPRESSIONS } from '../../common/expressions.ts';
 import type { ExecutionEvent } from '../../platform/bus/messages.ts';
 import { apply, compileNet, decide, initialState, parsePlaybook, type Decision, type ExecutionState, type Limits, type Net } from '../../services/orchestrator/index.ts';
+import { decisionEvent } from '../../services/orchestrator/supervisor/decisions.ts';
 
 const ctx = { toolKinds: new Set(['noop']), products: new Set<string>() };
 
@@ -27,6 +28,7 @@ export class Harness {
   state: ExecutionState;
   log: ExecutionEvent[] = [];
   private n = 0;
+  private readonly keys = new Set<string>();
   constructor(
     readonly net: Net,
     workload: Record<string, unknown> = {},
@@ -39,17 +41,21 @@ export class Harness {
     this.log.push(e);
     this.state = apply(this.net, this.state, e, EXPRESSIONS);
   }
-  /** Records the orchestrator's own decisions until only worker events can move things on. */
+  /**
+   * Records the orchestrator's own decisions until only worker events can move
+   * things on, as the supervisor records them: each under its event key, so a
+   * decision whose event was already recorded (which would make the supervisor
+   * decide the same thing forever) fails the test.
+   */
   settle(limits?: Limits): Decision[] {
     const all: Decision[] = [];
     for (let d = decide(this.net, this.state, EXPRESSIONS, limits); d.length > 0; d = decide(this.net, this.state, EXPRESSIONS, limits)) {
       for (const x of d) {
         all.push(x);
-        if (x.type === 'dispatch') this.push({ type: 'step.dispatched', step: x.step, attempt: x.attempt, run: x.run, iteration: x.iteration, commandId: `${x.step}` });
-        if (x.type === 'loop') this.push({ type: 'loop.started', step: x.step, run: x.run, items: x.items });
-        if (x.type === 'skip') this.push({ type: 'step.skipped', step: x.step });
-        if (x.type === 'complete') this.push({ type: 'execution.completed' });
-        if (x.type === 'fail') this.push({ type: 'execution.failed', error: x.error });
+        const { body, key } = decisionEvent('x', x);
+        assert.ok(!this.keys.has(key), `decided again what is already recorded: ${key}`);
+        this.keys.add(key);
+        this.push(body as unknown as Record<string, unknown>);
       }
     }
     return all;

@@ -23,7 +23,7 @@ function asDecision(e: ExecutionEvent): Decision | undefined {
     case 'loop.started':
       return { type: 'loop', step: e.step, run: e.run ?? 1, items: e.items };
     case 'step.skipped':
-      return { type: 'skip', step: e.step };
+      return { type: 'skip', step: e.step, ...(e.nth !== undefined ? { nth: e.nth } : {}) };
     case 'execution.completed':
       return { type: 'complete' };
     case 'execution.failed':

@@ -133,6 +133,74 @@ describe('cycles and set', () => {
     assert.deepEqual(replay(poll, h.log, EXPRESSIONS), h.state);
   });
 
+  it('a step fed once per pass of a cycle runs once per pass, even when held back until several passes are done', () => {
+    const net = netOf(`  - step: init
+    next: [{ step: body, set: { n: 1 } }]
+  - step: body
+    next: [{ step: check }, { step: notify }]
+  - step: check
+    next:
+      mode: exclusive
+      arcs:
+        - { step: body, when: "{{ vars.n < 2 }}", set: { n: "{{ vars.n + 1 }}" } }
+        - { step: done }
+  - step: notify
+  - step: done
+`);
+    const h = new Harness(net);
+    const one = { ...DEFAULT_LIMITS, maxInFlight: 1 };
+    h.settle(one);
+    h.complete('init');
+    assert.deepEqual(h.settle(one), [{ type: 'dispatch', step: 'body', attempt: 1, run: 1 }]);
+    h.complete('body');
+    // One slot: check goes first (playbook order); notify's token waits.
+    assert.deepEqual(h.settle(one), [{ type: 'dispatch', step: 'check', attempt: 1, run: 1 }]);
+    h.complete('check');
+    assert.deepEqual(h.settle(one), [{ type: 'dispatch', step: 'body', attempt: 1, run: 2 }]);
+    h.complete('body', null, { run: 2 });
+    // Two passes, two tokens for notify: neither may be lost.
+    assert.deepEqual(h.settle(one), [{ type: 'dispatch', step: 'check', attempt: 1, run: 2 }]);
+    h.complete('check', null, { run: 2 });
+    assert.deepEqual(h.settle(one), [{ type: 'dispatch', step: 'notify', attempt: 1, run: 1 }]);
+    h.complete('notify');
+    assert.deepEqual(h.settle(one), [{ type: 'dispatch', step: 'notify', attempt: 1, run: 2 }]);
+    h.complete('notify', null, { run: 2 });
+    assert.deepEqual(h.settle(one), [{ type: 'dispatch', step: 'done', attempt: 1, run: 1 }]);
+    h.complete('done');
+    assert.deepEqual(h.settle(one), [{ type: 'complete' }]);
+    assert.deepEqual(replay(net, h.log, EXPRESSIONS), h.state);
+  });
+
+  it('a step skipped on every pass of a cycle is skipped once per pass, each skip an event of its own', () => {
+    const net = netOf(`  - step: init
+    next: [{ step: body, set: { n: 1 } }]
+  - step: body
+    next: [{ step: check }, { step: notify, when: "{{ vars.n > 5 }}" }]
+  - step: check
+    next:
+      mode: exclusive
+      arcs:
+        - { step: body, when: "{{ vars.n < 3 }}", set: { n: "{{ vars.n + 1 }}" } }
+        - { step: done }
+  - step: notify
+  - step: done
+`);
+    const h = new Harness(net);
+    h.settle();
+    h.complete('init');
+    for (let run = 1; run <= 3; run++) {
+      h.settle();
+      h.complete('body', null, { run });
+      const skip = h.settle().find((d) => d.type === 'skip');
+      assert.deepEqual(skip, { type: 'skip', step: 'notify', ...(run > 1 ? { nth: run } : {}) });
+      h.complete('check', null, { run });
+    }
+    assert.deepEqual(h.settle(), [{ type: 'dispatch', step: 'done', attempt: 1, run: 1 }]);
+    h.complete('done');
+    assert.deepEqual(h.settle(), [{ type: 'complete' }]);
+    assert.equal(h.log.filter((e) => e.type === 'step.skipped').length, 3);
+  });
+
   it('stops a cycle that never exits at the run limit with E_CYCLE_LIMIT', () => {
     const forever = netOf(`  - step: a
     next: { mode: exclusive, arcs: [{ step: a, when: "{{ workload.go == workload.go }}" }, { step: b }] }

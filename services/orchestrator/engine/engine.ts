@@ -49,7 +49,16 @@ export interface ExecutionState {
   status: 'running' | 'completed' | 'failed' | 'cancelled';
   workload: Record<string, unknown>;
   vars: Record<string, unknown>;
+  /** The token at the head of each place that holds one. */
   marking: Record<string, Token>;
+  /**
+   * Tokens behind the head, in arrival order: a step inside a cycle feeds a step
+   * outside it once per pass, and a pass may come round before that step took
+   * the last token (its pool was full). Each token fires (or skips) it once.
+   */
+  queued: Record<string, Token[]>;
+  /** Times each step was skipped, so every skip is an event of its own. */
+  skips: Record<string, number>;
   steps: Record<string, StepState>;
   results: Record<string, StepResult>;
   error: ErrorInfo | undefined;
@@ -64,7 +73,7 @@ export interface ExecutionState {
 export type Decision =
   | { type: 'dispatch'; step: string; attempt: number; run: number; iteration?: number; notBefore?: string }
   | { type: 'loop'; step: string; run: number; items: unknown[] }
-  | { type: 'skip'; step: string }
+  | { type: 'skip'; step: string; nth?: number }
   | { type: 'complete' }
   | { type: 'fail'; error: ErrorInfo };
 
@@ -86,7 +95,7 @@ export const DEFAULT_LIMITS: Limits = { maxInFlight: Number.POSITIVE_INFINITY, m
 export function initialState(net: Net, executionId: string, workload: Record<string, unknown>): ExecutionState {
   const steps: ExecutionState['steps'] = {};
   for (const name of net.order) steps[name] = { status: 'waiting', attempt: 0, run: 0 };
-  return { executionId, status: 'running', workload, vars: {}, marking: { [net.initialPlace]: 'live' }, steps, results: {}, error: undefined, active: new Set() };
+  return { executionId, status: 'running', workload, vars: {}, marking: { [net.initialPlace]: 'live' }, queued: {}, skips: {}, steps, results: {}, error: undefined, active: new Set() };
 }
 
 /** The template scope of an execution: workload, execution id, variables and finished steps' results. */
@@ -147,7 +156,8 @@ export function apply(net: Net, state: ExecutionState, event: ExecutionEvent, ex
       consumeInputs(net, s, event.step);
       const st = s.steps[event.step]!;
       put(s, event.step, { status: 'skipped', attempt: st.attempt, run: st.run });
-      for (const out of transition(net, event.step).outputs) if (!out.back) s.marking[out.place] = 'skip';
+      s.skips[event.step] = (s.skips[event.step] ?? 0) + 1;
+      for (const out of transition(net, event.step).outputs) if (!out.back) putToken(s, out.place, 'skip');
       return s;
     }
     case 'step.completed': {
@@ -213,7 +223,8 @@ export function decide(net: Net, state: ExecutionState, ex: Expressions, limits:
     const fire = enabled(t, state);
     if (fire === undefined) continue;
     if (fire === 'skip') {
-      out.push({ type: 'skip', step: name });
+      const nth = (state.skips[name] ?? 0) + 1;
+      out.push({ type: 'skip', step: name, ...(nth > 1 ? { nth } : {}) });
       continue;
     }
     if (st.run >= limits.maxRuns) {
@@ -324,8 +335,12 @@ function put(s: ExecutionState, step: string, st: StepState): void {
 
 function consumeInputs(net: Net, s: ExecutionState, step: string): void {
   const t = transition(net, step);
-  for (const p of t.inputs) delete s.marking[p];
-  for (const p of t.loopInputs) delete s.marking[p];
+  for (const p of [...t.inputs, ...t.loopInputs]) {
+    const next = s.queued[p]?.shift();
+    if (next === undefined) delete s.marking[p];
+    else s.marking[p] = next;
+    if (s.queued[p]?.length === 0) delete s.queued[p];
+  }
 }
 
 /** A run (or an item) succeeded; a step whose items are all done completes with their results in order. */
@@ -404,9 +419,15 @@ function route(net: Net, s: ExecutionState, step: string, ex: Expressions, jumpT
   }
   const looping = [...taken].some((o) => o.back);
   for (const out of t.outputs) {
-    if (taken.has(out)) s.marking[out.place] = 'live';
-    else if (!out.back && !looping) s.marking[out.place] = 'skip';
+    if (taken.has(out)) putToken(s, out.place, 'live');
+    else if (!out.back && !looping) putToken(s, out.place, 'skip');
   }
+}
+
+/** A token arrives at a place: it heads the place, or waits behind the token already there. */
+function putToken(s: ExecutionState, place: string, token: Token): void {
+  if (s.marking[place] === undefined) s.marking[place] = token;
+  else (s.queued[place] ??= []).push(token);
 }
 
 function inFlight(u: Attempts): boolean {

@@ -39,7 +39,7 @@ export function childIdOf(commandId: string): string {
 export function decisionEvent(executionId: string, d: Decision): { body: ExecutionEventBody; key: string } {
   switch (d.type) {
     case 'skip':
-      return { body: { type: 'step.skipped', step: d.step }, key: `skipped:${d.step}` };
+      return d.nth === undefined ? { body: { type: 'step.skipped', step: d.step }, key: `skipped:${d.step}` } : { body: { type: 'step.skipped', step: d.step, nth: d.nth }, key: `skipped:${d.step}:${d.nth}` };
     case 'complete':
       return { body: { type: 'execution.completed' }, key: 'completed' };
     case 'fail':

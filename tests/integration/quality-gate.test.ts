@@ -6,7 +6,7 @@ import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 import { compileChecks, fusedQuery, parseContract, sqlLiteral, type Contract } from '../../contracts/index.ts';
 import { LocalArtifactStore } from '../../services/worker/index.ts';
 import { describeParquet } from '../../services/worker/tools/index.ts';
-import { describeGateFailure, runQualityGate } from '../../services/worker/gate/quality-gate.ts';
+import { describeGateFailure, fusedValues, runQualityGate } from '../../services/worker/gate/quality-gate.ts';
 import { keyRanges } from '../../services/worker/gate/key-ranges.ts';
 import { tempDir } from '../helpers/workspace.ts';
 
@@ -121,6 +121,16 @@ describe('quality gate on real Parquet', () => {
     const unique = o.checks.find((c) => c.id === 'order_id.unique')!;
     assert.equal(unique.passed, false);
     assert.equal(unique.observed, 1);
+  });
+
+  it('counts the ordinary way when a file\'s statistics do not hold (a key outside the range they give)', async () => {
+    const file = store.stagingPath('exec', `s${++n}`, 1);
+    await conn.run(`COPY (SELECT * REPLACE (CASE WHEN order_id = 8 THEN 9 ELSE order_id END AS order_id) FROM (${CLEAN})) TO ${sqlLiteral(file)} (FORMAT PARQUET)`);
+    const plan = compileChecks(contract);
+    const metric = plan.checks.find((c) => c.id === 'order_id.unique')!.metric!;
+    // As if the footer claimed 1..500 for keys that reach 1,000: the bitmap refuses, the hash table answers.
+    const values = await fusedValues(conn, plan, `read_parquet(${sqlLiteral(file)})`, { order_id: { min: 1n, max: 500n } });
+    assert.equal(Number(values[metric]), 1);
   });
 
   it('measures extras only for checks that fail', async () => {

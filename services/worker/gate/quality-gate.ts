@@ -8,7 +8,7 @@
  * rows, key columns only, PII never.
  */
 import type { DuckDBConnection } from '@duckdb/node-api';
-import { bindSources, checkConformance, compileChecks, distinctColumns, evaluateChecks, extrasQuery, fusedQuery, sampleQuery, sqlLiteral, type CheckPlan, type Contract, type Sources } from '../../../contracts/index.ts';
+import { bindSources, checkConformance, compileChecks, distinctColumns, evaluateChecks, extrasQuery, fusedQuery, sampleQuery, sqlLiteral, type CheckPlan, type Contract, type KeyRanges, type Sources } from '../../../contracts/index.ts';
 import type { QualityCheckOutcome, QualityReport, TableRef } from '../../../platform/bus/messages.ts';
 import { keyRanges } from './key-ranges.ts';
 
@@ -38,7 +38,8 @@ export async function runQualityGate(conn: DuckDBConnection, contract: Contract,
     refs: Object.fromEntries(Object.entries(inputs.refs).map(([k, v]) => [k, read(v.file)])),
     previous: inputs.previous === undefined ? undefined : read(inputs.previous),
   };
-  const values: Record<string, unknown> = await fusedValues(conn, plan, sources.table, inputs);
+  const ranges = await keyRanges(conn, inputs.file, inputs.actual.schema, distinctColumns(plan));
+  const values: Record<string, unknown> = await fusedValues(conn, plan, sources.table, ranges);
   const skipped: Record<string, string> = {};
   for (const c of plan.checks) {
     if (c.query === undefined) continue;
@@ -68,9 +69,8 @@ export async function runQualityGate(conn: DuckDBConnection, contract: Contract,
   return { passed, checks, conformance };
 }
 
-/** The fused query's row; distinct counts of integer keys by bitmap when the file's statistics bound them. */
-async function fusedValues(conn: DuckDBConnection, plan: CheckPlan, table: string, inputs: GateInputs): Promise<Record<string, unknown>> {
-  const ranges = await keyRanges(conn, inputs.file, inputs.actual.schema, distinctColumns(plan));
+/** The fused query's row; distinct counts of integer keys by bitmap over `ranges` (from the file's statistics). */
+export async function fusedValues(conn: DuckDBConnection, plan: CheckPlan, table: string, ranges: KeyRanges): Promise<Record<string, unknown>> {
   try {
     return (await conn.runAndReadAll(fusedQuery(plan, table, ranges))).getRowObjects()[0] ?? {};
   } catch (e) {

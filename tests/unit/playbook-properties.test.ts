@@ -115,6 +115,16 @@ describe('property: an accepted playbook always ends', () => {
           // The index decide relies on: exactly the steps in flight, retrying, or looping.
           const busy = Object.entries(h.state.steps).filter(([, st]) => ['dispatched', 'running', 'retrying'].includes(st.status)).map(([n]) => n);
           assert.deepEqual([...h.state.active].sort(), busy.sort(), 'state.active');
+          // And each loop's counts, against its items.
+          for (const st of Object.values(h.state.steps)) {
+            if (!st.loop) continue;
+            const its = st.loop.iterations;
+            const where = (f: (status: string) => boolean): number[] => its.flatMap((it, i) => (f(it.status) ? [i] : []));
+            assert.deepEqual([...st.loop.inFlight].sort((a, b) => a - b), where((x) => x === 'dispatched' || x === 'running'), 'loop.inFlight');
+            assert.deepEqual([...st.loop.retrying].sort((a, b) => a - b), where((x) => x === 'retrying'), 'loop.retrying');
+            assert.equal(st.loop.completed, where((x) => x === 'completed').length, 'loop.completed');
+            assert.deepEqual(where((x) => x === 'waiting'), its.slice(st.loop.next).map((_, k) => st.loop!.next + k), 'loop.next: the waiting items are exactly those from it on');
+          }
           if (h.state.status !== 'running') break;
           const flying = Object.entries(h.state.steps).flatMap(([step, st]): { step: string; run: number; iteration: number | undefined; attempt: number }[] =>
             st.loop && st.status === 'running' ? h.itemsInFlight(step).map((iteration) => ({ step, run: st.run, iteration, attempt: st.loop!.iterations[iteration]!.attempt })) : st.status === 'dispatched' ? [{ step, run: st.run, iteration: undefined, attempt: st.attempt }] : [],

@@ -36,6 +36,17 @@ export interface LoopState {
   items: unknown[];
   iterations: Attempts[];
   results: (StepResult | undefined)[];
+  /*
+   * Kept by `setItem`, so that deciding and applying an item's event cost the
+   * same whether the loop has ten items or a hundred thousand.
+   */
+  /** Items dispatched or running. */
+  inFlight: Set<number>;
+  /** Items waiting for a retry. */
+  retrying: Set<number>;
+  /** Items are first dispatched in order: those from this index on have never been. */
+  next: number;
+  completed: number;
 }
 
 export interface StepState extends Attempts {
@@ -115,9 +126,8 @@ export function itemScope(net: Net, state: ExecutionState, step: string, iterati
  * Folds one event into the state, in place, and returns it. Deterministic: the
  * same events from the same initial state always give the same state. In
  * place because an execution of thousands of steps folds thousands of events:
- * copying its maps on every event would make a run quadratic. Step records
- * are replaced rather than edited, so a snapshot (structuredClone) taken by a
- * caller stays valid.
+ * copying its maps on every event would make a run quadratic (so would
+ * copying a loop's items on each item's event: they are edited in place).
  */
 export function apply(net: Net, state: ExecutionState, event: ExecutionEvent, ex: Expressions): ExecutionState {
   const s = state;
@@ -144,7 +154,7 @@ export function apply(net: Net, state: ExecutionState, event: ExecutionEvent, ex
     case 'loop.started': {
       consumeInputs(net, s, event.step);
       const iterations = event.items.map((): Attempts => ({ status: 'waiting', attempt: 0 }));
-      put(s, event.step, { status: 'running', attempt: 1, run: event.run ?? 1, loop: { items: event.items, iterations, results: [] } });
+      put(s, event.step, { status: 'running', attempt: 1, run: event.run ?? 1, loop: { items: event.items, iterations, results: [], inFlight: new Set(), retrying: new Set(), next: 0, completed: 0 } });
       if (event.items.length === 0) finish(net, s, event.step, { kind: 'list', items: [] }, ex);
       return s;
     }
@@ -198,10 +208,8 @@ export function decide(net: Net, state: ExecutionState, ex: Expressions, limits:
   for (const name of state.active) {
     const st = state.steps[name]!;
     if (st.loop && st.status === 'running') {
-      for (const it of st.loop.iterations) {
-        if (inFlight(it)) busy++;
-        else if (it.status === 'retrying' || it.status === 'waiting') pending++;
-      }
+      busy += st.loop.inFlight.size;
+      pending += st.loop.retrying.size + st.loop.items.length - st.loop.next;
     } else if (inFlight(st)) busy++;
     else if (st.status === 'retrying') pending++;
   }
@@ -281,16 +289,19 @@ function loopItems(t: Transition, state: ExecutionState, ex: Expressions): unkno
   }
 }
 
-/** Dispatches a loop's waiting and retrying items, no more in flight than the loop and the execution allow; returns the room left. */
+/** Dispatches a loop's retrying and waiting items in item order, no more in flight than the loop and the execution allow; returns the room left. */
 function dispatchItems(t: Transition, state: ExecutionState, st: StepState, room: number, out: Decision[]): number {
-  const its = st.loop!.iterations;
-  let flying = 0;
-  for (const it of its) if (inFlight(it)) flying++;
-  for (let i = 0; i < its.length && room > 0 && flying < t.loop!.maxInFlight; i++) {
-    const it = its[i]!;
-    if (it.status === 'waiting') out.push({ type: 'dispatch', step: t.name, attempt: 1, run: st.run, iteration: i });
-    else if (it.status === 'retrying') out.push({ type: 'dispatch', step: t.name, attempt: it.attempt + 1, run: st.run, iteration: i, notBefore: retryAt(t, it, `${state.executionId}/${t.name}/${i}`) });
-    else continue;
+  const loop = st.loop!;
+  let flying = loop.inFlight.size;
+  // Retries are of items already dispatched once, so all come before `next`.
+  for (const i of [...loop.retrying].sort((a, b) => a - b)) {
+    if (room <= 0 || flying >= t.loop!.maxInFlight) return room;
+    out.push({ type: 'dispatch', step: t.name, attempt: loop.iterations[i]!.attempt + 1, run: st.run, iteration: i, notBefore: retryAt(t, loop.iterations[i]!, `${state.executionId}/${t.name}/${i}`) });
+    room--;
+    flying++;
+  }
+  for (let i = loop.next; i < loop.items.length && room > 0 && flying < t.loop!.maxInFlight; i++) {
+    out.push({ type: 'dispatch', step: t.name, attempt: 1, run: st.run, iteration: i });
     room--;
     flying++;
   }
@@ -321,9 +332,20 @@ function setUnit(s: ExecutionState, step: string, iteration: number | undefined,
     put(s, step, { ...unit, run: st.run, ...(st.loop ? { loop: st.loop } : {}) });
     return;
   }
-  const iterations = st.loop!.iterations.slice();
-  iterations[iteration] = unit;
-  put(s, step, { ...st, loop: { ...st.loop!, iterations } });
+  setItem(st.loop!, iteration, unit);
+}
+
+/** The one way a loop item's record changes: keeps the loop's counts in step. */
+function setItem(loop: LoopState, i: number, unit: Attempts): void {
+  const was = loop.iterations[i]!;
+  loop.iterations[i] = unit;
+  if (inFlight(was)) loop.inFlight.delete(i);
+  if (was.status === 'retrying') loop.retrying.delete(i);
+  if (was.status === 'completed') loop.completed--;
+  if (inFlight(unit)) loop.inFlight.add(i);
+  if (unit.status === 'retrying') loop.retrying.add(i);
+  if (unit.status === 'completed') loop.completed++;
+  if (was.status === 'waiting' && i >= loop.next) loop.next = i + 1;
 }
 
 /** The one way a step's record changes: keeps `active` in step. */
@@ -354,7 +376,7 @@ function complete(net: Net, s: ExecutionState, step: string, iteration: number |
   setUnit(s, step, iteration, { status: 'completed', attempt: unit.attempt });
   const loop = s.steps[step]!.loop!;
   loop.results[iteration] = result;
-  if (loop.iterations.every((it) => it.status === 'completed')) finish(net, s, step, { kind: 'list', items: loop.results.map((r) => r ?? { kind: 'none' }) }, ex);
+  if (loop.completed === loop.items.length) finish(net, s, step, { kind: 'list', items: loop.results.map((r) => r ?? { kind: 'none' }) }, ex);
 }
 
 function finish(net: Net, s: ExecutionState, step: string, result: StepResult, ex: Expressions, jumpTo?: string): void {
@@ -437,7 +459,7 @@ function inFlight(u: Attempts): boolean {
 function running(s: ExecutionState): boolean {
   for (const st of Object.values(s.steps)) {
     if (st.loop && st.status === 'running') {
-      if (st.loop.iterations.some(inFlight)) return true;
+      if (st.loop.inFlight.size > 0) return true;
     } else if (inFlight(st)) return true;
   }
   return false;

@@ -21,9 +21,10 @@ export function inFlightUnits(state: ExecutionState): Dispatch[] {
   for (const step of state.active) {
     const st = state.steps[step]!;
     if (st.loop && st.status === 'running') {
-      st.loop.iterations.forEach((it, iteration) => {
-        if (busy(it.status)) out.push({ type: 'dispatch', step, attempt: it.attempt, run: st.run, iteration, ...(it.notBefore ? { notBefore: it.notBefore } : {}) });
-      });
+      for (const iteration of [...st.loop.inFlight].sort((a, b) => a - b)) {
+        const it = st.loop.iterations[iteration]!;
+        out.push({ type: 'dispatch', step, attempt: it.attempt, run: st.run, iteration, ...(it.notBefore ? { notBefore: it.notBefore } : {}) });
+      }
     } else if (busy(st.status)) out.push({ type: 'dispatch', step, attempt: st.attempt, run: st.run, ...(st.notBefore ? { notBefore: st.notBefore } : {}) });
   }
   return out;

@@ -154,10 +154,9 @@ export class MemoryBus implements Bus {
   publish(subject: string, data: unknown, options: { msgId: string }): Promise<void> {
     if (this.closed) return Promise.reject(new NoetlError('E_BUS_CLOSED', `cannot publish to ${subject}: the bus is closed`));
     const now = Date.now();
-    const seenAt = this.seen.get(options.msgId);
-    if (seenAt !== undefined && now - seenAt < DUPLICATE_WINDOW_MS) return Promise.resolve();
+    this.forgetOld(now);
+    if (this.seen.has(options.msgId)) return Promise.resolve();
     this.seen.set(options.msgId, now);
-    if (this.seen.size > 100_000) this.forgetOld(now);
     const json = JSON.stringify(data);
     let claimed = false;
     for (const d of this.durables.values()) {
@@ -216,7 +215,11 @@ export class MemoryBus implements Bus {
     await Promise.resolve();
   }
 
+  /** Ids leave the duplicate window oldest first (the map keeps them in the order they came). */
   private forgetOld(now: number): void {
-    for (const [id, at] of this.seen) if (now - at >= DUPLICATE_WINDOW_MS) this.seen.delete(id);
+    for (const [id, at] of this.seen) {
+      if (now - at < DUPLICATE_WINDOW_MS) return;
+      this.seen.delete(id);
+    }
   }
 }

@@ -36,6 +36,18 @@ describe('clickhouse tool', () => {
     assert.deepEqual(rows.map((r) => [r.service, Number(r.n)]), [['a', 1667], ['b', 1667], ['c', 1666]]);
   });
 
+  it('binds params as ClickHouse literals: a hostile value stays data, and $n inside quotes is left alone', async () => {
+    await bench.run({ kind: 'clickhouse', credential: 'events', command: 'CREATE TABLE notes (id UInt64, note String) ENGINE = MergeTree ORDER BY id' }, { secrets });
+    const hostile = "it's \\'; DROP TABLE notes; --";
+    await bench.run({ kind: 'clickhouse', credential: 'events', command: 'INSERT INTO notes VALUES ($1, $2), ($3, \'costs $2\')', params: ['{{ workload.id }}', '{{ workload.note }}', 2] }, { secrets, workload: { id: 1, note: hostile } });
+    const { result } = await bench.run({ kind: 'clickhouse', credential: 'events', query: 'SELECT id, note FROM notes WHERE note = $1 OR has($2, id) ORDER BY id -- not $3', params: ['{{ workload.note }}', [2]] }, { secrets, workload: { note: hostile } });
+    const conn = await bench.duck.connect();
+    const rows = (await conn.runAndReadAll(`SELECT id, note FROM read_parquet('${bench.store.resolve((result as TableRef).uri)}') ORDER BY id`)).getRowObjectsJson();
+    conn.closeSync();
+    assert.deepEqual(rows.map((r) => [Number(r.id), r.note]), [[1, hostile], [2, 'costs $2']]);
+    await assert.rejects(bench.run({ kind: 'clickhouse', credential: 'events', query: 'SELECT $2', params: [1] }, { secrets }), /uses \$2 but params has 1 value/);
+  });
+
   it('an empty result is an empty table', async () => {
     const { result } = await bench.run({ kind: 'clickhouse', credential: 'events', query: 'SELECT * FROM spans WHERE id > 999999' }, { secrets });
     assert.equal((result as TableRef).rows, 0);

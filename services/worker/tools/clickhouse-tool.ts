@@ -3,22 +3,25 @@
  * The credential is the server's URL (`http://user:password@host:8123/db`),
  * kept in the worker's vault. A query's rows become the step's table (Parquet,
  * by reference); an insert streams a table reference's rows into a ClickHouse
- * table. Kept to what ClickHouse 18.16 understands (no query parameters: a
- * template's value is spliced into the SQL text, so template only trusted
- * workload values).
+ * table. Values go in `params`, bound to `$1`, `$2`, ... as ClickHouse literals
+ * (ClickHouse 18.16 takes no server-side parameters, see clickhouse-params.ts);
+ * a template in the SQL text itself is spliced as is, so keep those to trusted
+ * names.
  *
  *   tool: { kind: clickhouse, credential: events_db, query: "SELECT service, count() AS n FROM spans GROUP BY service" }
+ *   tool: { kind: clickhouse, credential: events_db, query: "SELECT * FROM spans WHERE service = $1", params: ["{{ workload.service }}"] }
  *   tool: { kind: clickhouse, credential: events_db, command: "CREATE TABLE IF NOT EXISTS spans (...) ENGINE = MergeTree ORDER BY id" }
  *   tool: { kind: clickhouse, credential: events_db, insert: { table: spans, from: "{{ results.generate_spans }}" } }
  */
 import fs from 'node:fs';
 import readline from 'node:readline';
 import { Readable } from 'node:stream';
-import { createClient, type ClickHouseClient } from '@clickhouse/client';
+import { ClickHouseLogLevel, createClient, type ClickHouseClient } from '@clickhouse/client';
 import { NoetlError } from '../../../common/errors.ts';
 import { evaluateValue, renderTemplate } from '../../../common/expressions.ts';
 import { sqlLiteral } from '../../../contracts/index.ts';
 import type { StepResult, TableRef } from '../../../platform/bus/messages.ts';
+import { bindClickHouse } from './clickhouse-params.ts';
 import { describeParquet } from './duckdb-tool.ts';
 import { templateScope, type Tool, type ToolContext } from './tool.ts';
 
@@ -26,6 +29,7 @@ interface ClickHouseSpec {
   credential?: unknown;
   query?: unknown;
   command?: unknown;
+  params?: unknown;
   insert?: { table?: unknown; from?: unknown };
   timeout_ms?: number;
 }
@@ -43,11 +47,15 @@ export const clickhouseTool: Tool = {
     ctx.signal.addEventListener('abort', onAbort, { once: true });
     try {
       const scope = templateScope(ctx.command);
+      const params = evaluateValue(spec.params ?? [], scope);
+      if (!Array.isArray(params)) throw new NoetlError('E_PLAYBOOK_INVALID', `step "${step}": clickhouse "params" must be a list`);
+      const sql = (text: string): string => bindClickHouse(renderTemplate(text, scope), params, step);
       if (typeof spec.command === 'string') {
-        await guard(step, () => client.command({ query: renderTemplate(spec.command as string, scope) }));
+        const command = sql(spec.command);
+        await guard(step, () => client.command({ query: command }));
         return { kind: 'none' };
       }
-      if (typeof spec.query === 'string') return await query(ctx, client, renderTemplate(spec.query, scope));
+      if (typeof spec.query === 'string') return await query(ctx, client, sql(spec.query));
       return await insert(ctx, client, spec.insert ?? {});
     } finally {
       ctx.signal.removeEventListener('abort', onAbort);
@@ -65,7 +73,18 @@ function connect(url: string, timeoutMs = 300_000): ClickHouseClient {
   }
   const database = parsed.pathname.replace(/^\//, '') || 'default';
   const server = `${parsed.protocol}//${parsed.host}`;
-  return createClient({ url: server, username: decodeURIComponent(parsed.username) || 'default', password: decodeURIComponent(parsed.password), database, request_timeout: timeoutMs, compression: { request: false, response: false } });
+  return createClient({
+    url: server,
+    username: decodeURIComponent(parsed.username) || 'default',
+    password: decodeURIComponent(parsed.password),
+    database,
+    request_timeout: timeoutMs,
+    compression: { request: false, response: false },
+    // Progress headers keep a long query's connection alive through proxies.
+    clickhouse_settings: { send_progress_in_http_headers: 1, http_headers_progress_interval_ms: '10000' },
+    // The step's outcome reports failures, coded and with secrets redacted: the client logs nothing itself.
+    log: { level: ClickHouseLogLevel.OFF },
+  });
 }
 
 /** Rows of a query, streamed to JSON Lines and written as Parquet by DuckDB. */

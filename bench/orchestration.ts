@@ -6,7 +6,8 @@
  * steps/s through the fan-out over JetStream. The database is PostgreSQL when
  * NOETL_BENCH_DATABASE_URL (default: the local server) answers, else embedded.
  * Beside them, the floor of a chain that commits each step to PostgreSQL before
- * sending the next command, with no noetl code at all.
+ * sending the next command, with no noetl code at all; and a 10,000-item loop,
+ * whose cost per item should not grow with the number of items.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
@@ -54,7 +55,14 @@ function writeDomain(root: string, steps: number): void {
     path.join(dir, 'playbooks', 'fan_out.yaml'),
     `apiVersion: noetl.io/v2\nkind: Playbook\nmetadata: { name: fan_out }\nworkflow:\n  - { step: begin, tool: { kind: noop }, next: [${arcs}] }\n${branches.join('\n')}\n  - { step: join, tool: { kind: noop } }\n`,
   );
+  fs.writeFileSync(
+    path.join(dir, 'playbooks', 'loop.yaml'),
+    `apiVersion: noetl.io/v2\nkind: Playbook\nmetadata: { name: loop }\nworkload: { n: ${steps * LOOP_ITEMS_PER_STEP} }\nworkflow:\n  - step: each\n    loop: { in: "{{ range(workload.n) | list }}", iterator: i, max_in_flight: 64 }\n    tool: { kind: noop }\n`,
+  );
 }
+
+/** The loop case runs this many items per step of the chain (10,000 by default). */
+const LOOP_ITEMS_PER_STEP = 10;
 
 async function spawnWorker(config: Config, root: string): Promise<ChildProcess> {
   const env = { ...process.env, NOETL_NATS_URL: config.natsUrl, NOETL_POOLS: 'default:cpu@1000', NOETL_HOME: config.home, NOETL_DOMAINS_DIR: config.domainsDir, NOETL_LOG_LEVEL: 'error' };
@@ -163,13 +171,14 @@ export async function orchestrationBench(steps: number): Promise<void> {
       const rt = await openRuntime(config, { workers: bus === 'in-process' });
       const worker = bus === 'JetStream' ? await spawnWorker(config, root) : undefined;
       try {
-        for (const [name, total] of [['chain', steps], ['fan_out', steps + 2]] as const) {
+        const cases = [['chain', steps, `${steps.toLocaleString('en-US')}-step chain`], ['fan_out', steps + 2, `${(steps + 2).toLocaleString('en-US')}-step fan-out + join`], ['loop', steps * LOOP_ITEMS_PER_STEP, `${(steps * LOOP_ITEMS_PER_STEP).toLocaleString('en-US')}-item loop (64 in flight)`]] as const;
+        for (const [name, total, label] of cases) {
           const t0 = performance.now();
           const id = await rt.supervisor.startExecution(`bench/${name}`);
           const state = await rt.supervisor.waitFor(id);
           const ms = performance.now() - t0;
           if (state.status !== 'completed') throw new Error(`bench/${name} ${state.status}: ${state.error?.message}`);
-          rows.push({ case: `${total.toLocaleString('en-US')}-step ${name === 'chain' ? 'chain' : 'fan-out + join'}`, bus, 'ms/step': ms / total, 'steps/s': (total * 1000) / ms, 'x baseline': ms / total / rtt });
+          rows.push({ case: label, bus, 'ms/step': ms / total, 'steps/s': (total * 1000) / ms, 'x baseline': ms / total / rtt });
         }
       } finally {
         worker?.kill();

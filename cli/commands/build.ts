@@ -1,6 +1,6 @@
 /** Runs one playbook on a runtime with live progress; shared by `run` and `dev`. */
 import type { ExecutionState } from '../../services/orchestrator/index.ts';
-import { progressLine, type Print } from '../progress.ts';
+import { Progress, type Print } from '../progress.ts';
 import type { Runtime } from '../runtime.ts';
 
 export interface BuildResult {
@@ -14,8 +14,9 @@ export async function buildPlaybook(rt: Runtime, ref: string, params: Record<str
   const t0 = Date.now();
   let executionId: string | undefined;
   const buffered: string[] = [];
+  const progress = new Progress();
   const off = rt.supervisor.onEvent((e) => {
-    const line = progressLine(e);
+    const line = progress.line(e);
     if (!line) return;
     if (executionId === undefined) buffered.push(`${e.executionId}\u0000${line}`);
     else if (e.executionId === executionId) print(line);

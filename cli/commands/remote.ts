@@ -5,7 +5,7 @@
  */
 import { NoetlError } from '../../common/errors.ts';
 import type { ExecutionEvent } from '../../platform/bus/messages.ts';
-import { progressLine, type Print } from '../progress.ts';
+import { Progress, type Print } from '../progress.ts';
 
 async function call<T>(server: string, method: 'GET' | 'POST', path: string, body?: unknown): Promise<T> {
   let res: Response;
@@ -36,6 +36,7 @@ export async function followEvents(server: string, id: string, print: Print): Pr
   const decoder = new TextDecoder();
   let buffer = '';
   let last: ExecutionEvent | undefined;
+  const progress = new Progress();
   for await (const chunk of res.body as AsyncIterable<Uint8Array>) {
     buffer += decoder.decode(chunk, { stream: true });
     let cut: number;
@@ -46,7 +47,7 @@ export async function followEvents(server: string, id: string, print: Print): Pr
       if (!data) continue;
       const e = JSON.parse(data.slice(6)) as ExecutionEvent;
       last = e;
-      const line = progressLine(e);
+      const line = progress.line(e);
       if (line) print(line);
     }
   }

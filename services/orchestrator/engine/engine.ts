@@ -32,14 +32,15 @@ export interface Attempts {
   rule?: number;
 }
 
+/**
+ * A loop under way. Besides its items, counts kept by `setItem`, so that
+ * deciding and applying an item's event cost the same whether the loop has ten
+ * items or a hundred thousand.
+ */
 export interface LoopState {
   items: unknown[];
   iterations: Attempts[];
   results: (StepResult | undefined)[];
-  /*
-   * Kept by `setItem`, so that deciding and applying an item's event cost the
-   * same whether the loop has ten items or a hundred thousand.
-   */
   /** Items dispatched or running. */
   inFlight: Set<number>;
   /** Items waiting for a retry. */

@@ -42,6 +42,8 @@ export interface StepRunDetails {
     /** For a product: who owns it, what it is, and how its quality gate went. */
     product?: { owners: string[]; description: string | undefined; assertions: { assertion: string; success: boolean; column?: string }[] };
   };
+  /** Datasets the step wrote outside noetl's own tables (a ClickHouse table, a Qdrant collection). */
+  written?: { dataset: DatasetRef; schema: ColumnType[]; rows: number }[];
   sql?: string;
   error?: string;
 }
@@ -76,6 +78,13 @@ export function stepRunEvent(run: StepRun, d: StepRunDetails): RunEvent {
         } as Dataset,
       ]
     : [];
+  for (const w of d.written ?? []) {
+    outputs.push({
+      ...w.dataset,
+      facets: { schema: schemaFacet(w.schema) },
+      outputFacets: { outputStatistics: facet('1-0-2/OutputStatisticsOutputDatasetFacet.json#/$defs/OutputStatisticsOutputDatasetFacet', { rowCount: w.rows }) },
+    } as Dataset);
+  }
   return {
     eventType: d.eventType,
     eventTime: d.eventTime,

@@ -47,8 +47,19 @@ export function stepLineage(cmd: StepCommand, eventType: RunEventType, at: strin
   const sql = cmd.tool.kind === 'duckdb' && typeof cmd.tool.sql === 'string' ? cmd.tool.sql : undefined;
   return stepRunEvent(
     { executionId: cmd.executionId, domain: cmd.domain, playbook: playbookName(cmd), step: cmd.step, attempt: cmd.attempt, unit: unitName(cmd).slice(cmd.step.length), toolKind: cmd.tool.kind },
-    { eventType, eventTime: at, inputs: [...upstream, ...products, ...(tool.inputs ?? [])], ...(output ? { output } : {}), ...(sql !== undefined ? { sql } : {}), ...(error !== undefined ? { error } : {}) },
+    { eventType, eventTime: at, inputs: distinct([...upstream, ...products, ...(tool.inputs ?? [])]), ...(output ? { output } : {}), ...(tool.outputs ? { written: tool.outputs } : {}), ...(sql !== undefined ? { sql } : {}), ...(error !== undefined ? { error } : {}) },
   );
+}
+
+/** Each dataset once, first mention kept (a tool may name a dataset the step's upstream already gives). */
+function distinct<T extends { dataset: DatasetRef }>(inputs: T[]): T[] {
+  const seen = new Set<string>();
+  return inputs.filter((i) => {
+    const key = `${i.dataset.namespace}\u0000${i.dataset.name}`;
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
 }
 
 function productFacts(contract: Contract, quality: QualityReport | undefined): { owners: string[]; description: string | undefined; assertions: { assertion: string; success: boolean; column?: string }[] } {

@@ -1,8 +1,11 @@
 /** The clickhouse tool against a real ClickHouse server (18.16, its own instance): command, insert from a table reference, query to a table; errors coded. */
 import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { NoetlError } from '../../common/errors.ts';
-import type { TableRef } from '../../platform/bus/messages.ts';
+import type { StepCommand, TableRef } from '../../platform/bus/messages.ts';
+import { stepLineage } from '../../services/worker/step-lineage.ts';
+import { openLineageErrors } from '../helpers/openlineage.ts';
 import { startClickHouse, type TestClickHouse } from '../helpers/clickhouse-server.ts';
 import { toolBench, type ToolBench } from '../helpers/tool-context.ts';
 
@@ -26,6 +29,17 @@ describe('clickhouse tool', () => {
     assert.deepEqual(created.result, { kind: 'none' });
     const inserted = await bench.run({ kind: 'clickhouse', credential: 'events', insert: { table: 'spans', from: '{{ results.spans }}' } }, { secrets, results: { spans } });
     assert.deepEqual(inserted.result, { kind: 'value', value: { table: 'spans', rows: 5000 } });
+    // Lineage: the ClickHouse table written (named by host and port, never the credential), fed by the step that made the rows.
+    const port = new URL(ch.url).port;
+    assert.deepEqual(inserted.lineage.outputs, [{ dataset: { namespace: `clickhouse://127.0.0.1:${port}`, name: 'default.spans' }, schema: spans.schema, rows: 5000 }]);
+    assert.equal(inserted.lineage.inputs?.length, 1);
+    assert.equal(inserted.lineage.inputs[0]!.dataset.name.endsWith('spans'), true);
+    const cmd = { executionId: randomUUID(), playbook: 'd/p', domain: 'd', step: 'load', attempt: 1, tool: { kind: 'clickhouse' }, scope: { workload: {}, execution_id: 'x', results: { spans }, vars: {} }, consumes: {}, upstream: [{ step: 'spans' }], commandId: 'c' } as unknown as StepCommand;
+    const event = stepLineage(cmd, 'COMPLETE', new Date().toISOString(), inserted.result, undefined, inserted.lineage);
+    assert.deepEqual(openLineageErrors(event), []);
+    assert.deepEqual(event.outputs.map((o) => `${o.namespace}/${o.name}`), [`clickhouse://127.0.0.1:${port}/default.spans`]);
+    assert.equal(event.inputs.length, 1, 'the upstream step and the maker of the rows are one dataset');
+    assert.ok(!JSON.stringify(event).includes('default:@'), 'no user or password of the credential in lineage');
     const { result } = await bench.run({ kind: 'clickhouse', credential: 'events', query: "SELECT service, count() AS n, sum(ms) AS total FROM spans WHERE id >= {{ workload.from }} GROUP BY service ORDER BY service" }, { secrets, workload: { from: 0 } });
     const t = result as TableRef;
     assert.equal(t.kind, 'table');

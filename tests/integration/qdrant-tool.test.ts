@@ -49,6 +49,8 @@ describe('qdrant tool', () => {
       assert.deepEqual(again.result, { kind: 'value', value: { collection, created: false } });
       const up = await bench.run({ kind: 'qdrant', credential: 'vectors', action: 'upsert', collection, from: '{{ results.points }}' }, { secrets, results: { points } });
       assert.deepEqual(up.result, { kind: 'value', value: { collection, upserted: 600 } });
+      const server = new URL(QDRANT_URL!);
+      assert.deepEqual(up.lineage.outputs?.map((o) => [o.dataset.namespace, o.dataset.name, o.rows]), [[`qdrant://${server.hostname}:${server.port || '6333'}`, collection, 600]]);
       const found = await bench.run({ kind: 'qdrant', credential: 'vectors', action: 'search', collection, vector: [Math.cos(4.2), Math.sin(4.2), 0.5], limit: 3 }, { secrets });
       const hits = (found.result as { value: { id: number; payload: { title: string } }[] }).value;
       assert.equal(hits[0]!.id, 42);

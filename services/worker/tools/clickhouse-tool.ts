@@ -23,7 +23,7 @@ import { sqlLiteral } from '../../../contracts/index.ts';
 import type { StepResult, TableRef } from '../../../platform/bus/messages.ts';
 import { bindClickHouse } from './clickhouse-params.ts';
 import { describeParquet } from './duckdb-tool.ts';
-import { templateScope, type Tool, type ToolContext } from './tool.ts';
+import { recordWrite, templateScope, type Tool, type ToolContext } from './tool.ts';
 
 interface ClickHouseSpec {
   credential?: unknown;
@@ -42,7 +42,8 @@ export const clickhouseTool: Tool = {
     const given = ['query', 'command', 'insert'].filter((k) => spec[k as keyof ClickHouseSpec] !== undefined);
     if (given.length !== 1) throw new NoetlError('E_PLAYBOOK_INVALID', `step "${step}": tool clickhouse needs exactly one of query, command or insert (got ${given.join(', ') || 'none'})`);
     if (typeof spec.credential !== 'string') throw new NoetlError('E_PLAYBOOK_INVALID', `step "${step}": tool clickhouse needs "credential" (a keychain name whose value is the server URL)`);
-    const client = connect(ctx.credential(spec.credential), spec.timeout_ms);
+    const server = parseServer(ctx.credential(spec.credential));
+    const client = connect(server, spec.timeout_ms);
     const onAbort = (): void => void client.close();
     ctx.signal.addEventListener('abort', onAbort, { once: true });
     try {
@@ -56,7 +57,7 @@ export const clickhouseTool: Tool = {
         return { kind: 'none' };
       }
       if (typeof spec.query === 'string') return await query(ctx, client, sql(spec.query));
-      return await insert(ctx, client, spec.insert ?? {});
+      return await insert(ctx, client, spec.insert ?? {}, server);
     } finally {
       ctx.signal.removeEventListener('abort', onAbort);
       await client.close();
@@ -64,20 +65,31 @@ export const clickhouseTool: Tool = {
   },
 };
 
-function connect(url: string, timeoutMs = 300_000): ClickHouseClient {
-  let parsed: URL;
+interface Server {
+  url: URL;
+  database: string;
+  /** `clickhouse://host:port`, the OpenLineage namespace of its tables: never the credentials. */
+  namespace: string;
+}
+
+function parseServer(credential: string): Server {
+  let url: URL;
   try {
-    parsed = new URL(url);
+    url = new URL(credential);
   } catch {
     throw new NoetlError('E_CONFIG_INVALID', 'the clickhouse credential is not a URL (expected http://user:password@host:8123/database)');
   }
-  const database = parsed.pathname.replace(/^\//, '') || 'default';
-  const server = `${parsed.protocol}//${parsed.host}`;
+  const port = url.port || (url.protocol === 'https:' ? '8443' : '8123');
+  return { url, database: url.pathname.replace(/^\//, '') || 'default', namespace: `clickhouse://${url.hostname}:${port}` };
+}
+
+function connect(server: Server, timeoutMs = 300_000): ClickHouseClient {
+  const parsed = server.url;
   return createClient({
-    url: server,
+    url: `${parsed.protocol}//${parsed.host}`,
     username: decodeURIComponent(parsed.username) || 'default',
     password: decodeURIComponent(parsed.password),
-    database,
+    database: server.database,
     request_timeout: timeoutMs,
     compression: { request: false, response: false },
     // Progress headers keep a long query's connection alive through proxies.
@@ -118,7 +130,7 @@ async function query(ctx: ToolContext, client: ClickHouseClient, sql: string): P
 }
 
 /** A table reference's rows into a ClickHouse table: DuckDB reads the Parquet, the client streams it as JSONEachRow. */
-async function insert(ctx: ToolContext, client: ClickHouseClient, spec: { table?: unknown; from?: unknown }): Promise<StepResult> {
+async function insert(ctx: ToolContext, client: ClickHouseClient, spec: { table?: unknown; from?: unknown }, server: Server): Promise<StepResult> {
   const step = ctx.command.step;
   if (typeof spec.table !== 'string' || !/^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)?$/.test(spec.table)) {
     throw new NoetlError('E_PLAYBOOK_INVALID', `step "${step}": clickhouse insert needs "table", a table name (optionally database.table)`);
@@ -137,6 +149,8 @@ async function insert(ctx: ToolContext, client: ClickHouseClient, spec: { table?
   } finally {
     fs.rmSync(jsonl, { force: true });
   }
+  const table = spec.table.includes('.') ? spec.table : `${server.database}.${spec.table}`;
+  recordWrite(ctx, { namespace: server.namespace, name: table }, ref as TableRef);
   return { kind: 'value', value: { table: spec.table, rows: ref.rows } };
 }
 

@@ -12,9 +12,10 @@
 import { QdrantClient } from '@qdrant/js-client-rest';
 import { NoetlError } from '../../../common/errors.ts';
 import { evaluateValue } from '../../../common/expressions.ts';
+import type { DatasetRef } from '../../../lineage/index.ts';
 import type { StepResult, TableRef } from '../../../platform/bus/messages.ts';
 import { readParquetAsArrow } from '../artifacts/arrow.ts';
-import { templateScope, type Tool, type ToolContext } from './tool.ts';
+import { recordWrite, templateScope, type Tool, type ToolContext } from './tool.ts';
 
 interface QdrantSpec {
   credential?: unknown;
@@ -38,13 +39,13 @@ export const qdrantTool: Tool = {
     const step = ctx.command.step;
     if (typeof spec.credential !== 'string') throw new NoetlError('E_PLAYBOOK_INVALID', `step "${step}": tool qdrant needs "credential" (a keychain name whose value is the server URL)`);
     if (typeof spec.collection !== 'string' || !/^[A-Za-z0-9_-]+$/.test(spec.collection)) throw new NoetlError('E_PLAYBOOK_INVALID', `step "${step}": tool qdrant needs "collection", a name of letters, digits, _ and -`);
-    const client = connect(ctx.credential(spec.credential));
+    const { client, namespace } = connect(ctx.credential(spec.credential));
     const collection = spec.collection;
     switch (spec.action) {
       case 'create_collection':
         return guard(step, () => createCollection(client, collection, spec, step));
       case 'upsert':
-        return guard(step, () => upsert(ctx, client, collection, spec));
+        return guard(step, () => upsert(ctx, client, { namespace, name: collection }, spec));
       case 'search':
         return guard(step, () => search(client, collection, spec, step));
       default:
@@ -53,7 +54,8 @@ export const qdrantTool: Tool = {
   },
 };
 
-function connect(url: string): QdrantClient {
+/** The client, and `qdrant://host:port` (never the API key) naming its collections in lineage. */
+function connect(url: string): { client: QdrantClient; namespace: string } {
   let parsed: URL;
   try {
     parsed = new URL(url);
@@ -61,7 +63,8 @@ function connect(url: string): QdrantClient {
     throw new NoetlError('E_CONFIG_INVALID', 'the qdrant credential is not a URL (expected http(s)://[:api-key@]host:6333)');
   }
   const apiKey = decodeURIComponent(parsed.password) || undefined;
-  return new QdrantClient({ url: `${parsed.protocol}//${parsed.host}`, ...(apiKey ? { apiKey } : {}), checkCompatibility: false });
+  const client = new QdrantClient({ url: `${parsed.protocol}//${parsed.host}`, ...(apiKey ? { apiKey } : {}), checkCompatibility: false });
+  return { client, namespace: `qdrant://${parsed.hostname}:${parsed.port || '6333'}` };
 }
 
 async function createCollection(client: QdrantClient, collection: string, spec: QdrantSpec, step: string): Promise<StepResult> {
@@ -74,7 +77,8 @@ async function createCollection(client: QdrantClient, collection: string, spec: 
   return { kind: 'value', value: { collection, created: !exists } };
 }
 
-async function upsert(ctx: ToolContext, client: QdrantClient, collection: string, spec: QdrantSpec): Promise<StepResult> {
+async function upsert(ctx: ToolContext, client: QdrantClient, target: DatasetRef, spec: QdrantSpec): Promise<StepResult> {
+  const collection = target.name;
   const ref = spec.from as Partial<TableRef> | null;
   if (ref?.kind !== 'table' || typeof ref.uri !== 'string') throw new NoetlError('E_PLAYBOOK_INVALID', `step "${ctx.command.step}": qdrant upsert "from" is not a table reference (give e.g. "{{ results.<step> }}")`);
   const table = readParquetAsArrow(ctx.artifacts.resolve(ref.uri));
@@ -98,6 +102,7 @@ async function upsert(ctx: ToolContext, client: QdrantClient, collection: string
     if (points.length >= batchSize) await flush();
   }
   await flush();
+  recordWrite(ctx, target, ref as TableRef);
   return { kind: 'value', value: { collection, upserted: written } };
 }
 

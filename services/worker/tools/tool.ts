@@ -6,8 +6,9 @@
 import type { DuckDBInstance } from '@duckdb/node-api';
 import type { ColumnLineage, DatasetRef } from '../../../lineage/index.ts';
 import type { Logger } from '../../../platform/log/logger.ts';
-import type { StepCommand, StepResult } from '../../../platform/bus/messages.ts';
+import type { StepCommand, StepResult, TableRef } from '../../../platform/bus/messages.ts';
 import type { ArtifactStore } from '../artifacts/artifact-store.ts';
+import { datasetOfStep } from '../step-lineage.ts';
 
 export interface ToolContext {
   signal: AbortSignal;
@@ -49,4 +50,17 @@ export function templateScope(command: StepCommand): Record<string, unknown> {
 export interface ToolLineage {
   columnLineage?: ColumnLineage;
   inputs?: { dataset: DatasetRef; schema: { name: string; type: string }[] }[];
+  /** Datasets written outside noetl (a ClickHouse table, a Qdrant collection); never with credentials in their names. */
+  outputs?: { dataset: DatasetRef; schema: { name: string; type: string }[]; rows: number }[];
+}
+
+/**
+ * A tool wrote a table reference's rows outside noetl: the target becomes an
+ * output of the step, and the step that made the rows (when the reference is
+ * one of the results the command carries) an input.
+ */
+export function recordWrite(ctx: ToolContext, target: DatasetRef, rows: TableRef): void {
+  ctx.lineage.outputs = [...(ctx.lineage.outputs ?? []), { dataset: target, schema: rows.schema, rows: rows.rows }];
+  const maker = Object.entries(ctx.command.scope.results).find(([, r]) => r.kind === 'table' && r.uri === rows.uri)?.[0];
+  if (maker !== undefined) ctx.lineage.inputs = [...(ctx.lineage.inputs ?? []), { dataset: datasetOfStep(ctx.command, maker), schema: rows.schema }];
 }

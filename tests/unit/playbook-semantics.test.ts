@@ -99,6 +99,23 @@ describe('loops', () => {
   });
 });
 
+/** init → body ⇄ check (round `passes` times) → done; body also feeds notify, outside the cycle, on every pass (`notifyArc` adds to that arc). */
+function passesThenDone(passes: number, notifyArc: string) {
+  return netOf(`  - step: init
+    next: [{ step: body, set: { n: 1 } }]
+  - step: body
+    next: [{ step: check }, { step: notify${notifyArc} }]
+  - step: check
+    next:
+      mode: exclusive
+      arcs:
+        - { step: body, when: "{{ vars.n < ${passes} }}", set: { n: "{{ vars.n + 1 }}" } }
+        - { step: done }
+  - step: notify
+  - step: done
+`);
+}
+
 describe('cycles and set', () => {
   const poll = netOf(
     `  - step: init
@@ -134,19 +151,7 @@ describe('cycles and set', () => {
   });
 
   it('a step fed once per pass of a cycle runs once per pass, even when held back until several passes are done', () => {
-    const net = netOf(`  - step: init
-    next: [{ step: body, set: { n: 1 } }]
-  - step: body
-    next: [{ step: check }, { step: notify }]
-  - step: check
-    next:
-      mode: exclusive
-      arcs:
-        - { step: body, when: "{{ vars.n < 2 }}", set: { n: "{{ vars.n + 1 }}" } }
-        - { step: done }
-  - step: notify
-  - step: done
-`);
+    const net = passesThenDone(2, '');
     const h = new Harness(net);
     const one = { ...DEFAULT_LIMITS, maxInFlight: 1 };
     h.settle(one);
@@ -172,19 +177,7 @@ describe('cycles and set', () => {
   });
 
   it('a step skipped on every pass of a cycle is skipped once per pass, each skip an event of its own', () => {
-    const net = netOf(`  - step: init
-    next: [{ step: body, set: { n: 1 } }]
-  - step: body
-    next: [{ step: check }, { step: notify, when: "{{ vars.n > 5 }}" }]
-  - step: check
-    next:
-      mode: exclusive
-      arcs:
-        - { step: body, when: "{{ vars.n < 3 }}", set: { n: "{{ vars.n + 1 }}" } }
-        - { step: done }
-  - step: notify
-  - step: done
-`);
+    const net = passesThenDone(3, ', when: "{{ vars.n > 5 }}"');
     const h = new Harness(net);
     h.settle();
     h.complete('init');

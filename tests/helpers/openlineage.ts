@@ -7,9 +7,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { Ajv2020, type ValidateFunction } from 'ajv/dist/2020.js';
 import addFormats from 'ajv-formats';
-import { SPEC_DIR } from './workspace.ts';
+import { specPath } from './workspace.ts';
 
-const dir = path.join(SPEC_DIR, 'openlineage');
+const dir = specPath('openlineage');
 const ajv = new Ajv2020({ allErrors: true, strict: false });
 addFormats.default(ajv);
 const core = JSON.parse(fs.readFileSync(path.join(dir, 'OpenLineage.json'), 'utf8')) as { $id: string };

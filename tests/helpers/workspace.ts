@@ -5,7 +5,15 @@ import path from 'node:path';
 
 export const REPO_ROOT = path.resolve(import.meta.dirname, '../..');
 export const SHIPPED_DOMAINS = path.join(REPO_ROOT, 'domains');
+/** The official OpenLineage and ODCS schemas: `../shared/spec` beside the repository, the only place tests read them from. */
 export const SPEC_DIR = path.resolve(REPO_ROOT, '../shared/spec');
+
+/** A path under SPEC_DIR, or an error saying where the schemas were looked for. */
+export function specPath(...parts: string[]): string {
+  const p = path.join(SPEC_DIR, ...parts);
+  if (!fs.existsSync(p)) throw new Error(`the official schemas are not at ${SPEC_DIR} (looked for ${path.join(...parts)}): tests read them from ../shared/spec, so clone the repository next to the shared folder`);
+  return p;
+}
 
 export function tempDir(prefix = 'noetl-test-'): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), prefix));

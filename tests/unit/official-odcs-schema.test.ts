@@ -6,9 +6,9 @@ import { describe, it } from 'node:test';
 import { Ajv2019 } from 'ajv/dist/2019.js';
 import addFormats from 'ajv-formats';
 import { parse } from 'yaml';
-import { SHIPPED_DOMAINS, SPEC_DIR } from '../helpers/workspace.ts';
+import { SHIPPED_DOMAINS, specPath } from '../helpers/workspace.ts';
 
-const schema = JSON.parse(fs.readFileSync(path.join(SPEC_DIR, 'odcs/odcs-json-schema-v3.1.0.json'), 'utf8')) as object;
+const schema = JSON.parse(fs.readFileSync(specPath('odcs', 'odcs-json-schema-v3.1.0.json'), 'utf8')) as object;
 const ajv = new Ajv2019({ allErrors: true, strict: false });
 addFormats.default(ajv);
 const validate = ajv.compile(schema);

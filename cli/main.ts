@@ -186,6 +186,13 @@ async function withRuntime(config: Config, work: (rt: Awaited<ReturnType<typeof 
   }
 }
 
+// A command whose work stops without an outcome (nothing left to wait on) must not pass for a success.
+process.exitCode = 1;
+process.once('beforeExit', () => {
+  process.stderr.write('noetl: E_INTERNAL: the command stopped before it had an outcome\n');
+  process.exit(1);
+});
+
 main(process.argv).then(
   (code) => process.exit(code),
   (e: unknown) => {

@@ -10,7 +10,7 @@ import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { formatDiagnostic, hasErrors, type Diagnostic } from '../common/diagnostics.ts';
 import { NoetlError } from '../common/errors.ts';
-import { createLogger, JetStreamBus, lineageTransports, loadDomains, MemoryBus, migrate, openDatabase, type Bus, type Config, type Database, type DomainsSnapshot, type Logger } from '../platform/index.ts';
+import { createLogger, JetStreamBus, lineageTransports, LocalArtifactStore, loadDomains, MemoryBus, migrate, openDatabase, type Bus, type Config, type Database, type DomainsSnapshot, type Logger } from '../platform/index.ts';
 import { parsePlaybook, subPlaybookCycles, Supervisor, type Playbook } from '../services/orchestrator/index.ts';
 import { parseYaml } from '../common/yaml-source.ts';
 import { buildApp, syncCatalog } from '../services/registry/index.ts';
@@ -83,6 +83,7 @@ function newSupervisor(config: Config, database: Database, bus: Bus, log: Logger
     pools: config.pools,
     maxInFlightPerExecution: config.maxInFlightPerExecution,
     lineageTransports: lineageTransports(config.lineageTransports, bus),
+    artifacts: new LocalArtifactStore(config.artifactsDir),
   });
 }
 

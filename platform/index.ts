@@ -7,3 +7,5 @@ export * from './bus/index.ts';
 export { createLogger, redact, type Logger } from './log/logger.ts';
 export { loadDomains, type DomainsSnapshot, type LoadedDomain, type LoadedContract, type LoadedPlaybook } from './domains/load-domains.ts';
 export * from './lineage/index.ts';
+export { LocalArtifactStore } from './artifacts/local-store.ts';
+export type { ArtifactClaim, ArtifactStore } from './artifacts/artifact-store.ts';

@@ -1,7 +1,5 @@
 /** The worker service: stateless executors of step commands. */
 export { Worker, type WorkerOptions } from './worker.ts';
 export { TOOL_KINDS } from './tools/index.ts';
-export { LocalArtifactStore } from './artifacts/local-store.ts';
-export type { ArtifactStore } from './artifacts/artifact-store.ts';
 export { runQualityGate, describeGateFailure, type GateOutcome } from './gate/quality-gate.ts';
 export { describeParquet } from './tools/index.ts';

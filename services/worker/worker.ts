@@ -8,16 +8,17 @@
  */
 import { randomUUID } from 'node:crypto';
 import os from 'node:os';
-import { DuckDBInstance } from '@duckdb/node-api';
+import type { DuckDBInstance } from '@duckdb/node-api';
 import { NoetlError, asNoetlError } from '../../common/errors.ts';
 import { partitionColumns, type Contract } from '../../contracts/index.ts';
 import type { RunEventType } from '../../lineage/index.ts';
 import { SUBJECTS, unitFields, type Bus, type Delivery, type ErrorInfo, type ExecutionEvent, type ExecutionEventBody, type QualityReport, type StepCommand, type StepResult, type Subscription, type TableRef } from '../../platform/bus/index.ts';
+import { LocalArtifactStore, type ArtifactStore } from '../../platform/index.ts';
 import { redact, type Logger } from '../../platform/log/logger.ts';
-import type { ArtifactStore } from './artifacts/artifact-store.ts';
-import { LocalArtifactStore } from './artifacts/local-store.ts';
 import { mergePartitions, writtenPartitions } from './gate/partitions.ts';
 import { describeGateFailure, runQualityGate } from './gate/quality-gate.ts';
+import { commandAccess, gateRefs } from './sandbox/command-access.ts';
+import { DuckDbSandbox } from './sandbox/duckdb-sandbox.ts';
 import { stepLineage } from './step-lineage.ts';
 import { describeParquet, runTools, type ToolLineage, type ToolOutput } from './tools/index.ts';
 
@@ -41,6 +42,16 @@ export interface WorkerOptions {
 
 type Outcome = { ok: true; result: StepResult; quality?: QualityReport } | { ok: false; error: ErrorInfo; quality?: QualityReport };
 
+/** What a running command's tools share with the worker: cancellation, the timeout, liveness, and what they report. */
+interface RunContext {
+  signal: AbortSignal;
+  deadline: number | undefined;
+  heartbeat: () => void;
+  log: Logger;
+  lineage: ToolLineage;
+  output: ToolOutput;
+}
+
 const CANCELLED_MEMORY_MS = 3_600_000;
 
 /**
@@ -54,7 +65,8 @@ const START_REPORT_DELAY_MS = 20;
 export class Worker {
   readonly id = `${os.hostname()}-${process.pid}-${randomUUID().slice(0, 8)}`;
   private readonly artifacts: ArtifactStore;
-  private duckdb: DuckDBInstance | undefined;
+  /** Every command gets a DuckDB database of its own, which can touch only the command's files. */
+  private readonly sandbox = new DuckDbSandbox();
   private subscription: Subscription | undefined;
   private cancelListener: { unsubscribe(): void } | undefined;
   private gcTimer: NodeJS.Timeout | undefined;
@@ -71,7 +83,7 @@ export class Worker {
   }
 
   async start(): Promise<void> {
-    this.duckdb = await DuckDBInstance.create(':memory:');
+    await this.sandbox.warm();
     this.cancelListener = this.options.bus.listen<{ executionId: string; reason: string }>(SUBJECTS.cancel, (c) => this.cancel(c.executionId, c.reason));
     this.subscription = this.options.bus.consume<StepCommand>(
       {
@@ -107,8 +119,7 @@ export class Worker {
     this.cancelListener?.unsubscribe();
     clearInterval(this.gcTimer);
     await this.subscription?.stop();
-    this.duckdb?.closeSync();
-    this.duckdb = undefined;
+    await this.sandbox.close();
   }
 
   private cancel(executionId: string, reason: string): void {
@@ -145,7 +156,8 @@ export class Worker {
       if (this.cancelled.has(cmd.executionId)) abort.abort(new NoetlError('E_CANCELLED', 'the execution was cancelled'));
       const toolLineage: ToolLineage = {};
       const printed: ToolOutput = {};
-      const outcome = await this.execute(cmd, abort.signal, () => m.working(), log, toolLineage, printed);
+      const deadline = cmd.timeoutMs === undefined ? undefined : started + cmd.timeoutMs;
+      const outcome = await this.execute(cmd, { signal: abort.signal, deadline, heartbeat: () => m.working(), log, lineage: toolLineage, output: printed });
       clearTimeout(startTimer);
       const durationMs = Date.now() - started;
       const extras = { ...(outcome.quality ? { quality: outcome.quality } : {}), ...(printed.stdout || printed.stderr ? { output: printed } : {}) };
@@ -166,30 +178,37 @@ export class Worker {
     }
   }
 
-  private async execute(cmd: StepCommand, signal: AbortSignal, heartbeat: () => void, log: Logger, lineage: ToolLineage, output: ToolOutput): Promise<Outcome> {
+  private async execute(cmd: StepCommand, run: RunContext): Promise<Outcome> {
+    const { signal, deadline, log } = run;
+    let duckdb: DuckDBInstance | undefined;
     try {
       signal.throwIfAborted();
       const outputPath = this.artifacts.stagingPath(cmd.executionId, unitFileName(cmd), cmd.attempt);
-      const duckdb = this.duckdb!;
+      duckdb = await this.sandbox.open(commandAccess(cmd, this.artifacts, outputPath));
       const credential = (name: string): string => {
         const value = this.options.secrets?.[`${cmd.domain}/${name}`];
         if (value === undefined) throw new NoetlError('E_CREDENTIAL_MISSING', `worker ${this.id} has no credential "${name}" for domain ${cmd.domain}: set NOETL_SECRET_${cmd.domain.toUpperCase()}__${name.toUpperCase()} where the workers run`);
         return value;
       };
-      const result = await untilAborted(runTools({ signal, heartbeat, log, command: cmd, artifacts: this.artifacts, duckdb, outputPath, lineage, credential, output, secrets: Object.values(this.options.secrets ?? {}), python: this.options.python ?? 'python3' }, this.id), signal);
+      const context = { ...run, command: cmd, artifacts: this.artifacts, duckdb, outputPath, credential, secrets: Object.values(this.options.secrets ?? {}), python: this.options.python ?? 'python3' };
+      const result = await untilAborted(runTools(context, this.id), signal);
+      // Work that blocked the event loop (templates, a driver) can end past the timeout before the timer fires.
+      if (deadline !== undefined && Date.now() > deadline) throw new NoetlError('E_STEP_TIMEOUT', `step "${cmd.step}" ran longer than its timeout of ${cmd.timeoutMs} ms`);
       if (!cmd.produces) return { ok: true, result };
-      return await this.gate(cmd, result, duckdb);
+      return await this.gate(cmd, result);
     } catch (e) {
       const err = asNoetlError(e, 'E_TOOL_FAILED');
       // A driver may echo a connection string: no credential value leaves this worker.
       const message = redact(err.message, Object.values(this.options.secrets ?? {}));
       log.warn('step failed', { code: err.code, error: message });
       return { ok: false, error: { code: err.code, message, retryable: err.retryable } };
+    } finally {
+      if (duckdb) this.sandbox.release(duckdb);
     }
   }
 
   /** Write-audit-publish: check the staged output, publish it only if the gate passes. */
-  private async gate(cmd: StepCommand, result: StepResult, duckdb: DuckDBInstance): Promise<Outcome> {
+  private async gate(cmd: StepCommand, result: StepResult): Promise<Outcome> {
     const produces = cmd.produces!;
     const contract = produces.contract as Contract;
     if (result.kind !== 'table') {
@@ -199,6 +218,11 @@ export class Worker {
     const partitionCols = partitionColumns(contract);
     const staged = this.artifacts.resolve(result.uri);
     const previous = produces.previous ? this.artifacts.resolve(produces.previous.uri) : undefined;
+    const merging = partitionCols.length > 0 && previous !== undefined;
+    const target = merging ? this.artifacts.publishedPath(produces.productId, materializationId) : undefined;
+    // The gate runs the contract's own SQL too: on a database of its own that reads the output and what it compares with.
+    const read = [staged, ...gateRefs(cmd).map((r) => this.artifacts.resolve(r.uri))];
+    const duckdb = await this.sandbox.open({ read, write: [], writeFiles: target ? [target] : [] });
     const conn = await duckdb.connect();
     try {
       const refs = Object.fromEntries(Object.entries(produces.references ?? {}).map(([k, ref]) => [k, { file: this.artifacts.resolve(ref.uri), rows: ref.rows }]));
@@ -210,8 +234,7 @@ export class Worker {
         const code = outcome.conformance.some((p) => p.severity === 'error') ? 'E_SCHEMA_NONCONFORMANT' : 'E_QUALITY_GATE_FAILED';
         return { ok: false, error: { code, message: describeGateFailure(produces.productId, outcome), retryable: false }, quality: report(result) };
       }
-      if (partitionCols.length > 0 && previous !== undefined) {
-        const target = this.artifacts.publishedPath(produces.productId, materializationId);
+      if (target !== undefined && previous !== undefined) {
         await mergePartitions(conn, previous, staged, partitionCols, target);
         const merged = await describeParquet(conn, this.artifacts, target);
         this.artifacts.discard(result);
@@ -221,6 +244,7 @@ export class Worker {
       return { ok: true, result: published, quality: report(published) };
     } finally {
       conn.closeSync();
+      this.sandbox.release(duckdb);
     }
   }
 

@@ -3,7 +3,7 @@ import { DuckDBInstance } from '@duckdb/node-api';
 import { NoetlError } from '../../common/errors.ts';
 import { createLogger } from '../../platform/index.ts';
 import type { StepCommand, StepResult } from '../../platform/bus/messages.ts';
-import { LocalArtifactStore } from '../../services/worker/index.ts';
+import { LocalArtifactStore } from '../../platform/index.ts';
 import { TOOLS, type ToolContext, type ToolLineage, type ToolOutput } from '../../services/worker/tools/index.ts';
 import { tempDir } from './workspace.ts';
 

@@ -4,7 +4,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { describe, it } from 'node:test';
-import { LocalArtifactStore, type ArtifactStore } from '../../services/worker/index.ts';
+import { LocalArtifactStore, type ArtifactStore } from '../../platform/index.ts';
 import type { TableRef } from '../../platform/bus/messages.ts';
 import { tempDir } from '../helpers/workspace.ts';
 
@@ -58,19 +58,22 @@ for (const adapter of ADAPTERS) describe(`artifact store conformance: ${adapter.
   it('garbage-collects the staging of executions untouched for the given age, and nothing published or recent', async () => {
     const { store } = adapter.make();
     const old = store.stagingPath('old_exec', 'step', 1);
+    const attemptDir = path.dirname(old);
+    const executionDir = path.dirname(attemptDir);
     fs.writeFileSync(old, 'x'.repeat(100));
-    fs.mkdirSync(path.join(path.dirname(old), 'step.1.python'));
-    fs.writeFileSync(path.join(path.dirname(old), 'step.1.python', 'script.py'), 'pass');
+    fs.mkdirSync(path.join(attemptDir, 'python'));
+    fs.writeFileSync(path.join(attemptDir, 'python', 'script.py'), 'pass');
     const published = await store.publish(await staged(store), 'risk.scores', 'm1');
     const recent = store.stagingPath('busy_exec', 'early', 1);
     fs.writeFileSync(recent, 'y');
     const hourAgo = new Date(Date.now() - 3_600_000);
-    for (const f of [old, path.join(path.dirname(old), 'step.1.python', 'script.py'), path.join(path.dirname(old), 'step.1.python'), path.dirname(old), recent]) fs.utimesSync(f, hourAgo, hourAgo);
+    const recentDirs = [path.dirname(recent), path.dirname(path.dirname(recent))];
+    for (const f of [old, path.join(attemptDir, 'python', 'script.py'), path.join(attemptDir, 'python'), attemptDir, executionDir, recent, ...recentDirs]) fs.utimesSync(f, hourAgo, hourAgo);
     // busy_exec wrote something a second ago: its early output stays, whatever its age.
     fs.writeFileSync(store.stagingPath('busy_exec', 'late', 1), 'z');
     const removed = store.collectStaging(30 * 60_000);
     assert.deepEqual(removed, { executions: 1, files: 2, bytes: 104 });
-    assert.ok(!fs.existsSync(path.dirname(old)), 'the old execution\'s staging is gone');
+    assert.ok(!fs.existsSync(executionDir), 'the old execution\'s staging is gone');
     assert.ok(fs.existsSync(recent), 'a run still writing keeps its earlier outputs');
     assert.ok(fs.existsSync(store.resolve(published.uri)), 'published versions are never touched');
     assert.deepEqual(store.collectStaging(30 * 60_000), { executions: 0, files: 0, bytes: 0 });

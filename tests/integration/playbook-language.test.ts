@@ -32,7 +32,7 @@ workflow:
     loop: { in: "{{ workload.regions }}", iterator: region, mode: parallel, max_in_flight: 2 }
     tool:
       - { kind: noop, name: pause, sleep_ms: 150, result: "{{ region | upper }}" }
-      - { kind: duckdb, name: rows, sql: "SELECT '{{ region }}' AS region, '{{ previous.value }}' AS code, i AS n FROM range({{ iteration }} + 1) t(i)" }
+      - { kind: duckdb, name: rows, sql: "SELECT {{ region }} AS region, {{ previous.value }} AS code, i AS n FROM range({{ iteration }} + 1) t(i)" }
     next: [{ step: summary }]
   - step: summary
     tool: { kind: duckdb, sql: "SELECT region, count(*) AS n FROM per_region GROUP BY region ORDER BY region" }

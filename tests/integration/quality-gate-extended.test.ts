@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 import { compileChecks, parseContract, sqlLiteral, type Contract } from '../../contracts/index.ts';
-import { LocalArtifactStore } from '../../services/worker/index.ts';
+import { LocalArtifactStore } from '../../platform/index.ts';
 import { describeParquet } from '../../services/worker/tools/index.ts';
 import { runQualityGate } from '../../services/worker/gate/quality-gate.ts';
 import { tempDir } from '../helpers/workspace.ts';

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 import { compileChecks, fusedQuery, parseContract, sqlLiteral, type Contract } from '../../contracts/index.ts';
-import { LocalArtifactStore } from '../../services/worker/index.ts';
+import { LocalArtifactStore } from '../../platform/index.ts';
 import { describeParquet } from '../../services/worker/tools/index.ts';
 import { describeGateFailure, fusedValues, runQualityGate } from '../../services/worker/gate/quality-gate.ts';
 import { keyRanges } from '../../services/worker/gate/key-ranges.ts';
@@ -162,6 +162,6 @@ describe('quality gate on real Parquet', () => {
     assert.match(ref.sha256, /^[0-9a-f]{64}$/);
     assert.deepEqual(ref.schema.map((c) => c.name), ['order_id', 'status', 'amount', 'note']);
     assert.deepEqual(Object.keys(ref).sort(), ['bytes', 'format', 'kind', 'rows', 'schema', 'sha256', 'uri']);
-    assert.equal(path.basename(store.resolve(ref.uri)), 'ref.1.parquet');
+    assert.equal(path.relative(store.root, store.resolve(ref.uri)), path.join('staging', 'exec', 'ref.1', 'output.parquet'));
   });
 });

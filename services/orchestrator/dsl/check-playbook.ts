@@ -11,6 +11,7 @@ import { guardReferences, templateReferences, type TemplateReference } from '../
 import type { PathSegment, YamlSource } from '../../../common/yaml-source.ts';
 import { PLAYBOOK_TOOL, TASKS_TOOL, toolsOf, type Playbook, type Step } from './model.ts';
 import { checkSoundness } from './soundness.ts';
+import { checkSqlTemplates } from './sql-template-check.ts';
 import { predecessors, reachableFrom, successors, type Successors } from './step-graph.ts';
 import { suggest } from './suggest.ts';
 
@@ -39,6 +40,7 @@ export function checkPlaybook(p: Playbook, source: YamlSource, ctx: CheckContext
   checkWorkload(p, report);
   checkLoops(p, report);
   checkTemplates(p, report);
+  checkSqlTemplates(p, report);
   checkSoundness(p, report);
   return out;
 }

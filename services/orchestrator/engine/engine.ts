@@ -258,6 +258,11 @@ export function decide(net: Net, state: ExecutionState, ex: Expressions, limits:
 }
 
 /** Replays an event log from a fresh initial state; the result equals the live state. */
+/** The state of an execution known only to have failed (it could not be rebuilt): no steps, no results. */
+export function endedState(executionId: string, error: ErrorInfo): ExecutionState {
+  return { executionId, status: 'failed', workload: {}, vars: {}, marking: {}, queued: {}, skips: {}, steps: {}, results: {}, error, active: new Set() };
+}
+
 export function replay(net: Net, events: readonly ExecutionEvent[], ex: Expressions): ExecutionState | undefined {
   const first = events[0];
   if (!first || first.type !== 'execution.started') return undefined;

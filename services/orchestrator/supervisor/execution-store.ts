@@ -11,6 +11,7 @@ import { eventKey, type AnyLineageEvent } from '../../../lineage/index.ts';
 import { addToGraph, preparedAs } from '../../../platform/index.ts';
 import type { Db, ParentCommand, Schema } from '../../../platform/index.ts';
 import type { ExecutionEvent, QualityReport, TableRef } from '../../../platform/bus/messages.ts';
+import { storable } from './storable.ts';
 
 type Tx = Transaction<Schema>;
 
@@ -138,8 +139,9 @@ export class ExecutionStore {
    * wrote no data adds nothing but its job node), their lineage is handed back as
    * `trailing`, for `addToGraph` once the log write has had its effects.
    */
-  async append(events: readonly ExecutionEvent[]): Promise<{ written: ExecutionEvent[]; trailing: AnyLineageEvent[] }> {
-    if (events.length === 0) return { written: [], trailing: [] };
+  async append(given: readonly ExecutionEvent[]): Promise<{ written: ExecutionEvent[]; trailing: AnyLineageEvent[] }> {
+    if (given.length === 0) return { written: [], trailing: [] };
+    const events = given.map(storable);
     const write = async (db: Db | Tx): Promise<ExecutionEvent[]> => {
       const fresh = new Set(await insertEvents(db, events));
       const inserted = events.filter((e) => fresh.delete(e.eventId));
@@ -160,6 +162,16 @@ export class ExecutionStore {
       return inserted;
     });
     return { written, trailing: [] };
+  }
+
+  /** Whether the database answers at all: a failure it explains is the database's, not an execution's. */
+  async reachable(): Promise<boolean> {
+    try {
+      await sql`SELECT 1`.execute(this.db);
+      return true;
+    } catch {
+      return false;
+    }
   }
 
   /** Adds lineage to the graph (see `append`'s `trailing`). */

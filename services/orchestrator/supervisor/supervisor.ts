@@ -5,6 +5,11 @@
  * execution are applied one at a time; an event id already applied is ignored.
  * An execution not in memory (after a restart) is rebuilt by replaying its log,
  * and `recover()` resumes every execution that had not ended.
+ *
+ * No single execution can stop the supervisor: when its events cannot be
+ * applied, its commands cannot be sent, or it cannot be rebuilt, and the
+ * database itself answers, that execution alone is failed with
+ * E_EXECUTION_POISONED and its messages dropped; the others carry on.
  */
 import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
@@ -12,19 +17,25 @@ import { formatDiagnostic } from '../../../common/diagnostics.ts';
 import { NoetlError, asNoetlError } from '../../../common/errors.ts';
 import { EXPRESSIONS, evaluateValue } from '../../../common/expressions.ts';
 import { eventsOf, SUBJECTS, unitFields, type Bus, type Delivery, type EventsMessage, type ExecutionEvent, type ExecutionEventBody, type StepCommand, type Subscription, type TableRef } from '../../../platform/bus/index.ts';
-import type { Db, LineageTransport, ParentCommand } from '../../../platform/index.ts';
+import type { ArtifactStore, Db, LineageTransport, ParentCommand } from '../../../platform/index.ts';
 import type { Logger } from '../../../platform/log/logger.ts';
 import { parsePlaybook, PLAYBOOK_TOOL, resultReads, type Playbook } from '../dsl/index.ts';
-import { apply, decide, DEFAULT_LIMITS, initialState, replay, type ExecutionState } from '../engine/engine.ts';
+import { apply, decide, DEFAULT_LIMITS, endedState, initialState, replay, type ExecutionState } from '../engine/engine.ts';
 import { compileNet } from '../engine/net.ts';
 import { commandOf } from './commands.ts';
 import { childIdOf, decisionEvent, inFlightUnits, type Dispatch } from './decisions.ts';
 import { executionLineage } from './execution-lineage.ts';
+import { checkOutcome } from './outcome-check.ts';
 import { ExecutionStore } from './execution-store.ts';
 import { DEFAULT_POOLS, routeSteps, type PoolConfig } from './pools.ts';
 import type { Running } from './running.ts';
 import { TrailingGraph } from './trailing-graph.ts';
 import { checkWorkload } from './workload.ts';
+
+/** What to do when commands cannot be sent for a reason retrying may cure: retry later, or throw to the caller. */
+type SendFailure = 'retry' | 'throw';
+
+const RESEND_DELAY_MS = 1_000;
 
 export interface SupervisorOptions {
   db: Db;
@@ -37,6 +48,8 @@ export interface SupervisorOptions {
   maxInFlightPerExecution?: number;
   /** Where OpenLineage events also go, after they are in the log. */
   lineageTransports?: LineageTransport[];
+  /** Where workers put tables: what their reports claim is checked against it. */
+  artifacts: ArtifactStore;
 }
 
 export class Supervisor {
@@ -75,12 +88,18 @@ export class Supervisor {
   async recover(): Promise<string[]> {
     const ids = await this.store.unfinished();
     for (const id of ids) {
-      const run = this.running.get(id) ?? (await this.hydrate(id));
-      if (!run) continue;
-      await this.serial(id, run, async () => {
-        for (const d of inFlightUnits(run.state)) await this.send(run, d);
-        await this.commit(run, []);
-      });
+      try {
+        const run = this.running.get(id) ?? (await this.hydrate(id));
+        if (!run) continue;
+        await this.serial(id, run, async () => {
+          await this.sendAll(run, inFlightUnits(run.state), 'throw');
+          await this.commit(run, []);
+        });
+      } catch (e) {
+        // The database is down: nothing can be resumed, and the caller should know. Otherwise only this one is lost.
+        if (!(await this.isPoison(e))) throw e;
+        await this.poison(id, e);
+      }
     }
     if (ids.length > 0) this.options.log.info('resumed executions', { count: ids.length });
     return ids;
@@ -106,7 +125,14 @@ export class Supervisor {
     const run = await this.prepare(playbook, executionId, workload, undefined, child?.parent);
     await this.store.createExecution(executionId, ref, sha256, workload, child?.parent);
     this.running.set(executionId, run);
-    await this.serial(executionId, run, () => this.commit(run, [this.own(run, { type: 'execution.started', playbook: ref, workload, consumes: Object.fromEntries(run.consumes) }, 'started')]));
+    const started = this.own(run, { type: 'execution.started', playbook: ref, workload, consumes: Object.fromEntries(run.consumes) }, 'started');
+    try {
+      await this.serial(executionId, run, () => this.commit(run, [started], 'throw'));
+    } catch (e) {
+      // Nothing is left running that could not start: the caller gets the reason, the log says it failed.
+      await this.poison(executionId, e).catch((err: unknown) => this.options.log.error('cannot record a failed start', { execution: executionId, error: asNoetlError(err).message }));
+      throw e;
+    }
     return executionId;
   }
 
@@ -141,7 +167,12 @@ export class Supervisor {
         return false;
       };
       const off = this.onEvent((e) => {
-        if (e.executionId === executionId) check();
+        if (e.executionId !== executionId || check()) return;
+        // Failed without a state in memory (it could not be rebuilt): the event says how it ended.
+        if (e.type === 'execution.failed' && !this.running.has(executionId)) {
+          off();
+          resolve(endedState(executionId, e.error));
+        }
       });
       // Not in memory (ended a while ago, or driven before a restart): rebuild it from the log.
       if (!check() && !this.running.has(executionId)) void this.hydrate(executionId).then(check, () => undefined);
@@ -182,8 +213,7 @@ export class Supervisor {
     try {
       run = this.running.get(event.executionId) ?? (await this.hydrate(event.executionId));
     } catch (e) {
-      this.options.log.error('cannot rebuild the execution of an event; it will be redelivered', { execution: event.executionId, error: asNoetlError(e).message });
-      m.nak(1000);
+      await this.onFailure(event.executionId, e, [m], 'cannot rebuild the execution of an event');
       return;
     }
     if (!run) {
@@ -222,8 +252,7 @@ export class Supervisor {
       await this.commit(run, batch.flatMap((d) => eventsOf(d.data)));
       for (const d of batch) d.ack();
     } catch (e) {
-      this.options.log.error('cannot apply events; they will be redelivered', { execution: run.state.executionId, error: asNoetlError(e).message });
-      for (const d of batch) d.nak(1000);
+      await this.onFailure(run.state.executionId, e, batch, 'cannot apply events');
       return;
     }
     if (this.waitingForPool.size > 0 && batch.some((d) => eventsOf(d.data).some((e) => e.type === 'step.completed' || e.type === 'step.failed'))) this.wakeWaiting();
@@ -271,7 +300,7 @@ export class Supervisor {
    * If the write fails the in-memory state is dropped: the next event rebuilds
    * it from the log, which never saw what failed.
    */
-  private async commit(run: Running, incoming: readonly ExecutionEvent[]): Promise<void> {
+  private async commit(run: Running, incoming: readonly ExecutionEvent[], onSendFailure: SendFailure = 'retry'): Promise<void> {
     const folded: ExecutionEvent[] = [];
     const fold = (e: ExecutionEvent): void => {
       if (run.seen.has(e.eventId)) return;
@@ -279,7 +308,7 @@ export class Supervisor {
       run.state = apply(run.net, run.state, e, EXPRESSIONS);
       folded.push(e);
     };
-    incoming.forEach(fold);
+    for (const e of incoming) fold(run.seen.has(e.eventId) || !('step' in e) ? e : await checkOutcome(this.options.artifacts, run.steps.get(e.step), e));
     const sends = this.decideRounds(run, fold);
     let appended: Awaited<ReturnType<ExecutionStore['append']>>;
     try {
@@ -291,7 +320,7 @@ export class Supervisor {
     const written = appended.written;
     // Sent even when already in the log: after a crash between the two the command
     // may be missing, and the message id makes a second publish a no-op.
-    await Promise.all(sends.map((d) => this.send(run, d)));
+    await this.sendAll(run, sends, onSendFailure);
     // Job nodes of steps that touched no data reach the graph a moment later, together;
     // an execution is seen to end only once they are in.
     this.graph.add(appended.trailing);
@@ -301,6 +330,79 @@ export class Supervisor {
     if (run.state.status !== 'running') {
       if (run.parent && written.some((e) => e.type.startsWith('execution.') && e.type !== 'execution.started')) await this.answerParent(run);
       this.forgetLater(run);
+    }
+  }
+
+  /**
+   * Sends commands. A failure retrying may cure (the bus is down) is retried
+   * later, every command in flight again (the message ids make repeats no-ops),
+   * unless the caller wants it thrown; any other (a command over the message size,
+   * a permission refused) throws, and the execution is failed by the caller.
+   */
+  private async sendAll(run: Running, sends: readonly Dispatch[], onFailure: SendFailure): Promise<void> {
+    try {
+      await Promise.all(sends.map((d) => this.send(run, d)));
+    } catch (e) {
+      const err = asNoetlError(e);
+      if (!err.retryable || onFailure === 'throw') throw err;
+      const id = run.state.executionId;
+      this.options.log.warn('commands not sent; they will be sent again', { execution: id, error: err.message });
+      setTimeout(() => {
+        if (this.running.get(id) !== run || run.state.status !== 'running') return;
+        void this.serial(id, run, () => this.sendAll(run, inFlightUnits(run.state), 'retry')).catch((again: unknown) => this.onFailure(id, again, [], 'cannot send commands'));
+      }, RESEND_DELAY_MS).unref();
+    }
+  }
+
+  /** Whether a failure belongs to one execution (poison) rather than to the database or the bus (try again later). */
+  private async isPoison(e: unknown): Promise<boolean> {
+    const err = asNoetlError(e);
+    if (err.code === 'E_BUS_UNAVAILABLE' || err.code === 'E_BUS_CLOSED') return false;
+    return this.store.reachable();
+  }
+
+  /** Handles what went wrong with one execution's messages: poison fails it and drops them, anything else hands them back. */
+  private async onFailure(executionId: string, e: unknown, deliveries: readonly Delivery<EventsMessage>[], what: string): Promise<void> {
+    const message = asNoetlError(e).message;
+    if (await this.isPoison(e)) {
+      try {
+        await this.poison(executionId, e);
+        for (const d of deliveries) d.term();
+        return;
+      } catch (again) {
+        this.options.log.error('cannot record a poisoned execution', { execution: executionId, error: asNoetlError(again).message });
+      }
+    }
+    this.options.log.error(`${what}; will try again`, { execution: executionId, error: message });
+    for (const d of deliveries) d.nak(1000);
+  }
+
+  /**
+   * Fails an execution that cannot go on (its events cannot be applied or
+   * stored, its commands cannot be sent, it cannot be rebuilt) with
+   * E_EXECUTION_POISONED, written straight to the log: no replay, no engine.
+   * Its running steps are told to stop, and a parent step hears it failed.
+   */
+  private async poison(executionId: string, cause: unknown): Promise<void> {
+    const reason = asNoetlError(cause);
+    const error = { code: 'E_EXECUTION_POISONED', message: `the execution cannot go on, so it was failed (the others carry on): ${reason.code}: ${reason.message.slice(0, 2_000)}`, retryable: false };
+    const failed: ExecutionEvent = { type: 'execution.failed', error, eventId: `${executionId}:poisoned`, executionId, at: new Date().toISOString() };
+    const row = await this.store.execution(executionId);
+    if (!row || row.status !== 'running') return;
+    const { written } = await this.store.append([failed]);
+    this.options.log.error('execution poisoned', { execution: executionId, error: error.message });
+    const run = this.running.get(executionId);
+    if (run) {
+      run.state = { ...run.state, status: 'failed', error };
+      run.seen.add(failed.eventId);
+      this.forgetLater(run);
+    }
+    for (const e of written) this.emitter.emit('event', e);
+    await this.options.bus.broadcast(SUBJECTS.cancel, { executionId, reason: error.message }).catch(() => undefined);
+    if (row.parent_command) {
+      const p = row.parent_command;
+      const parentError = { ...error, message: `sub-playbook execution ${executionId} failed: ${error.message}` };
+      await this.publishToParent(p, { type: 'step.failed', step: p.step, attempt: p.attempt, ...unitFields(p), error: parentError, durationMs: 0 }, 'failed');
     }
   }
 

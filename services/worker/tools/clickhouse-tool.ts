@@ -5,8 +5,8 @@
  * by reference); an insert streams a table reference's rows into a ClickHouse
  * table. Values go in `params`, bound to `$1`, `$2`, ... as ClickHouse literals
  * (ClickHouse 18.16 takes no server-side parameters, see clickhouse-params.ts);
- * a template in the SQL text itself is spliced as is, so keep those to trusted
- * names.
+ * a template in the SQL text is bound the same way, after `params`
+ * (common/sql-templates.ts), and a name is `{{ … | identifier }}`.
  *
  *   tool: { kind: clickhouse, credential: events_db, query: "SELECT service, count() AS n FROM spans GROUP BY service" }
  *   tool: { kind: clickhouse, credential: events_db, query: "SELECT * FROM spans WHERE service = $1", params: ["{{ workload.service }}"] }
@@ -18,7 +18,8 @@ import readline from 'node:readline';
 import { Readable } from 'node:stream';
 import { ClickHouseLogLevel, createClient, type ClickHouseClient } from '@clickhouse/client';
 import { NoetlError } from '../../../common/errors.ts';
-import { evaluateValue, renderTemplate } from '../../../common/expressions.ts';
+import { evaluateValue, renderBound } from '../../../common/expressions.ts';
+import { assertSqlTemplates, sqlBinder } from '../../../common/sql-templates.ts';
 import { sqlLiteral } from '../../../contracts/index.ts';
 import type { StepResult, TableRef } from '../../../platform/bus/messages.ts';
 import { bindClickHouse } from './clickhouse-params.ts';
@@ -48,9 +49,14 @@ export const clickhouseTool: Tool = {
     ctx.signal.addEventListener('abort', onAbort, { once: true });
     try {
       const scope = templateScope(ctx.command);
-      const params = evaluateValue(spec.params ?? [], scope);
+      const params: unknown = evaluateValue(spec.params ?? [], scope, { deadline: ctx.deadline });
       if (!Array.isArray(params)) throw new NoetlError('E_PLAYBOOK_INVALID', `step "${step}": clickhouse "params" must be a list`);
-      const sql = (text: string): string => bindClickHouse(renderTemplate(text, scope), params, step);
+      const sql = (text: string): string => {
+        assertSqlTemplates(text, `step "${step}"`);
+        const binder = sqlBinder({ first: params.length + 1, quote: (name) => `\`${name}\`` });
+        const rendered = renderBound(text, scope, binder, { deadline: ctx.deadline });
+        return bindClickHouse(rendered, [...(params as unknown[]), ...binder.params], step);
+      };
       if (typeof spec.command === 'string') {
         const command = sql(spec.command);
         await guard(step, () => client.command({ query: command }));

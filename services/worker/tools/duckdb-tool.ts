@@ -2,17 +2,21 @@
  * `duckdb`: runs one SQL query and writes its result as Parquet. Earlier steps'
  * tables are views named after their step and consumed products are reached
  * with `{{ product('domain.name') }}`; both read the Parquet files in place.
+ * Every other template is a bound parameter (common/sql-templates.ts), and the
+ * query runs on the command's own sandboxed database (sandbox/duckdb-sandbox.ts).
  *
- *   tool: { kind: duckdb, sql: "SELECT ... FROM earlier_step JOIN {{ product('risk.scores') }} USING (id)" }
+ *   tool: { kind: duckdb, sql: "SELECT ... FROM earlier_step JOIN {{ product('risk.scores') }} USING (id) WHERE day = {{ workload.day }}" }
  */
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { NoetlError } from '../../../common/errors.ts';
-import { renderTemplate } from '../../../common/expressions.ts';
+import { renderBound } from '../../../common/expressions.ts';
+import { assertSqlTemplates, sqlBinder, type SqlBinder } from '../../../common/sql-templates.ts';
 import { quoteIdent, sqlLiteral } from '../../../contracts/index.ts';
 import type { ColumnSchema, StepResult, TableRef } from '../../../platform/bus/messages.ts';
 import { columnLineageFromAst, productDataset, type ColumnLineage, type SqlSources } from '../../../lineage/index.ts';
-import type { ArtifactStore } from '../artifacts/artifact-store.ts';
+import type { ArtifactStore } from '../../../platform/index.ts';
 import { datasetOfStep, tableSchema } from '../step-lineage.ts';
+import { duckdbParams, type DuckDbParams } from './duckdb-params.ts';
 import { templateScope, type Tool, type ToolContext } from './tool.ts';
 
 export const duckdbTool: Tool = {
@@ -22,14 +26,19 @@ export const duckdbTool: Tool = {
     if (typeof query !== 'string' || query.trim() === '') {
       throw new NoetlError('E_PLAYBOOK_INVALID', `step "${ctx.command.step}": tool duckdb needs a non-empty "sql" string`);
     }
+    const step = ctx.command.step;
+    assertSqlTemplates(query, `step "${step}"`);
+    const binder = sqlBinder();
+    const scope = { ...templateScope(ctx.command), product: productReader(ctx, binder) };
+    const sql = renderBound(query, scope, binder, { deadline: ctx.deadline }).trim().replace(/;\s*$/, '');
     const conn = await ctx.duckdb.connect();
     const stopBeating = every(5_000, ctx.heartbeat);
     const onAbort = (): void => conn.interrupt();
     ctx.signal.addEventListener('abort', onAbort);
     try {
+      await assertOneStatement(conn, sql, step);
       await exposeUpstream(conn, ctx);
-      const sql = renderTemplate(query, { ...templateScope(ctx.command), product: productReader(ctx) }).trim().replace(/;\s*$/, '');
-      await runSql(conn, `COPY (${sql}) TO ${sqlLiteral(ctx.outputPath)} (FORMAT PARQUET)`, ctx.command.step);
+      await runSql(conn, `COPY (${sql}) TO ${sqlLiteral(ctx.outputPath)} (FORMAT PARQUET)`, step, duckdbParams(binder.params));
       const ref = await describeParquet(conn, ctx.artifacts, ctx.outputPath);
       ctx.lineage.columnLineage = await columnLineageOf(conn, sql, ctx, ref.schema.map((c) => c.name));
       return ref;
@@ -68,20 +77,32 @@ async function exposeUpstream(conn: DuckDBConnection, ctx: ToolContext): Promise
   }
 }
 
-function productReader(ctx: ToolContext): (id: unknown) => string {
+/** `product('d.p')`: the product's published file, as SQL text noetl itself writes (never a bound value). */
+function productReader(ctx: ToolContext, binder: SqlBinder): (id: unknown) => string {
   return (id) => {
     const ref = ctx.command.consumes[String(id)];
     if (!ref) {
       const declared = Object.keys(ctx.command.consumes);
       throw new NoetlError('E_PLAYBOOK_UNDEFINED_PRODUCT', `step "${ctx.command.step}" reads product "${String(id)}" but consumes only ${declared.length > 0 ? declared.join(', ') : 'nothing'}; add it to the step's consumes`);
     }
-    return `read_parquet(${sqlLiteral(ctx.artifacts.resolve(ref.uri))})`;
+    return binder.raw(`read_parquet(${sqlLiteral(ctx.artifacts.resolve(ref.uri))})`);
   };
 }
 
-async function runSql(conn: DuckDBConnection, sql: string, step: string): Promise<void> {
+/** A step is one query: a second statement (`; COPY … TO …`) is refused before anything runs. */
+async function assertOneStatement(conn: DuckDBConnection, sql: string, step: string): Promise<void> {
+  let count: number;
   try {
-    await conn.run(sql);
+    count = (await conn.extractStatements(sql)).count;
+  } catch (e) {
+    throw new NoetlError('E_TOOL_SQL', `step "${step}": ${(e as Error).message}`, { cause: e });
+  }
+  if (count !== 1) throw new NoetlError('E_TOOL_SQL', `step "${step}": the sql holds ${count} statements; a duckdb step runs exactly one query`);
+}
+
+async function runSql(conn: DuckDBConnection, sql: string, step: string, params: DuckDbParams): Promise<void> {
+  try {
+    await conn.run(sql, params.values, params.types);
   } catch (e) {
     throw new NoetlError('E_TOOL_SQL', `step "${step}": ${(e as Error).message}`, { cause: e });
   }

@@ -12,14 +12,15 @@ export const noopTool: Tool = {
   kind: 'noop',
   async run(ctx) {
     const scope = templateScope(ctx.command);
+    const budget = { deadline: ctx.deadline };
     const opts = ctx.command.tool as { result?: unknown; sleep_ms?: unknown; fail?: unknown; fail_when?: unknown };
-    const sleep = Number(typeof opts.sleep_ms === 'string' ? renderTemplate(opts.sleep_ms, scope) : (opts.sleep_ms ?? 0));
+    const sleep = Number(typeof opts.sleep_ms === 'string' ? renderTemplate(opts.sleep_ms, scope, budget) : (opts.sleep_ms ?? 0));
     if (sleep > 0) await abortableSleep(sleep, ctx.signal, ctx.heartbeat);
     if (opts.fail !== undefined) {
-      const when = opts.fail_when === undefined ? true : evaluateGuard(opts.fail_when as string | boolean, scope);
-      if (when) throw new NoetlError('E_TOOL_FAILED', typeof opts.fail === 'string' ? renderTemplate(opts.fail, scope) : JSON.stringify(opts.fail));
+      const when = opts.fail_when === undefined ? true : evaluateGuard(opts.fail_when as string | boolean, scope, budget);
+      if (when) throw new NoetlError('E_TOOL_FAILED', typeof opts.fail === 'string' ? renderTemplate(opts.fail, scope, budget) : JSON.stringify(opts.fail));
     }
-    const value = renderDeep(opts.result, scope);
+    const value = renderDeep(opts.result, scope, budget);
     return value === undefined ? { kind: 'none' } : { kind: 'value', value };
   },
 };

@@ -1,18 +1,20 @@
 /**
  * `postgres`: one statement with bound parameters — workload values go in
- * `params`, never into the SQL text — on the connection a keychain credential
- * names. Rows stream through a cursor into Parquet (typed from PostgreSQL's own
+ * `params`, or are templates in the SQL that bind as the parameters after them,
+ * never SQL text — on the connection a keychain credential names. Rows stream through a cursor into Parquet (typed from PostgreSQL's own
  * column types), so a large result never sits in memory; a statement without
  * rows returns its row count.
  *
  *   keychain: [{ name: warehouse, kind: postgres }]
  *   tool: { kind: postgres, credential: warehouse, sql: "SELECT * FROM orders WHERE day = $1", params: ["{{ workload.day }}"] }
+ *   tool: { kind: postgres, credential: warehouse, sql: "SELECT * FROM orders WHERE day = {{ workload.day }}" }
  */
 import fs from 'node:fs';
 import pg from 'pg';
 import Cursor from 'pg-cursor';
 import { NoetlError } from '../../../common/errors.ts';
-import { renderDeep } from '../../../common/expressions.ts';
+import { evaluateValue, renderBound } from '../../../common/expressions.ts';
+import { assertSqlTemplates, sqlBinder } from '../../../common/sql-templates.ts';
 import { quoteIdent, sqlLiteral } from '../../../contracts/index.ts';
 import { describeParquet } from './duckdb-tool.ts';
 import { columnLineageFromAst, type SqlSources } from '../../../lineage/index.ts';
@@ -32,13 +34,19 @@ export const postgresTool: Tool = {
     const spec = ctx.command.tool as { credential?: string; sql?: string; params?: unknown[] };
     if (typeof spec.sql !== 'string' || spec.sql.trim() === '') throw new NoetlError('E_PLAYBOOK_INVALID', `step "${ctx.command.step}": tool postgres needs "sql"`);
     if (typeof spec.credential !== 'string') throw new NoetlError('E_PLAYBOOK_INVALID', `step "${ctx.command.step}": tool postgres needs "credential" (a keychain name)`);
-    const params = renderDeep(spec.params ?? [], templateScope(ctx.command));
+    const scope = templateScope(ctx.command);
+    const given = evaluateValue(spec.params ?? [], scope, { deadline: ctx.deadline });
+    if (!Array.isArray(given)) throw new NoetlError('E_PLAYBOOK_INVALID', `step "${ctx.command.step}": postgres "params" must be a list`);
+    assertSqlTemplates(spec.sql, `step "${ctx.command.step}"`);
+    const binder = sqlBinder({ first: given.length + 1 });
+    const statement = renderBound(spec.sql, scope, binder, { deadline: ctx.deadline });
+    const params = [...(given as unknown[]), ...binder.params];
     const client = new pg.Client({ connectionString: ctx.credential(spec.credential), types: { getTypeParser: () => (v: string) => v } });
     const onAbort = (): void => void client.end().catch(() => undefined);
     ctx.signal.addEventListener('abort', onAbort, { once: true });
     try {
       await client.connect();
-      const cursor = client.query(new Cursor<Record<string, unknown>>(spec.sql, params));
+      const cursor = client.query(new Cursor<Record<string, unknown>>(statement, params));
       const ndjson = `${ctx.outputPath}.ndjson`;
       const out = fs.createWriteStream(ndjson);
       let batch: Batch;
@@ -60,7 +68,7 @@ export const postgresTool: Tool = {
         return { kind: 'value', value: { rowCount: batch.rowCount ?? total } };
       }
       const ref = await toParquet(ctx, ndjson, batch.fields);
-      await reportLineage(ctx, client, spec.sql, ref.schema.map((c) => c.name)).catch((e: unknown) => ctx.log.debug('no lineage for this query', { error: (e as Error).message }));
+      await reportLineage(ctx, client, statement, ref.schema.map((c) => c.name)).catch((e: unknown) => ctx.log.debug('no lineage for this query', { error: (e as Error).message }));
       return ref;
     } catch (e) {
       if (e instanceof NoetlError) throw e;

@@ -35,7 +35,7 @@ const DISTANCES = ['Cosine', 'Dot', 'Euclid', 'Manhattan'] as const;
 export const qdrantTool: Tool = {
   kind: 'qdrant',
   async run(ctx) {
-    const spec = evaluateValue(ctx.command.tool, templateScope(ctx.command)) as QdrantSpec;
+    const spec = evaluateValue(ctx.command.tool, templateScope(ctx.command), { deadline: ctx.deadline }) as QdrantSpec;
     const step = ctx.command.step;
     if (typeof spec.credential !== 'string') throw new NoetlError('E_PLAYBOOK_INVALID', `step "${step}": tool qdrant needs "credential" (a keychain name whose value is the server URL)`);
     if (typeof spec.collection !== 'string' || !/^[A-Za-z0-9_-]+$/.test(spec.collection)) throw new NoetlError('E_PLAYBOOK_INVALID', `step "${step}": tool qdrant needs "collection", a name of letters, digits, _ and -`);

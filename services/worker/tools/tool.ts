@@ -7,17 +7,20 @@ import type { DuckDBInstance } from '@duckdb/node-api';
 import type { ColumnLineage, DatasetRef } from '../../../lineage/index.ts';
 import type { Logger } from '../../../platform/log/logger.ts';
 import type { StepCommand, StepResult, TableRef } from '../../../platform/bus/messages.ts';
-import type { ArtifactStore } from '../artifacts/artifact-store.ts';
+import type { ArtifactStore } from '../../../platform/index.ts';
 import { datasetOfStep } from '../step-lineage.ts';
 
 export interface ToolContext {
   signal: AbortSignal;
+  /** When the step's timeout ends (epoch ms), if it has one: templates stop rendering by then too. */
+  deadline?: number;
   heartbeat: () => void;
   log: Logger;
   command: StepCommand;
   artifacts: ArtifactStore;
+  /** This command's own DuckDB database: it reads only the command's inputs and writes only beside `outputPath`. */
   duckdb: DuckDBInstance;
-  /** Where a table output of this attempt is to be written. */
+  /** Where a table output of this attempt is to be written; its folder is the only place the step may write. */
   outputPath: string;
   /** The value of a credential the playbook's keychain declares, from this worker's vault. Never log it. */
   credential: (name: string) => string;

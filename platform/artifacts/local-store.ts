@@ -9,9 +9,9 @@ import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL, fileURLToPath } from 'node:url';
-import { NoetlError } from '../../../common/errors.ts';
-import type { TableRef } from '../../../platform/bus/messages.ts';
-import type { ArtifactStore } from './artifact-store.ts';
+import { NoetlError } from '../../common/errors.ts';
+import type { TableRef } from '../bus/messages.ts';
+import type { ArtifactClaim, ArtifactStore } from './artifact-store.ts';
 
 export class LocalArtifactStore implements ArtifactStore {
   readonly root: string;
@@ -22,11 +22,11 @@ export class LocalArtifactStore implements ArtifactStore {
     fs.mkdirSync(path.join(this.root, 'published'), { recursive: true });
   }
 
-  /** Where a step attempt writes its output before it is checked. */
+  /** Where a step attempt writes its output before it is checked: in a folder of its own, the only one it may write. */
   stagingPath(executionId: string, step: string, attempt: number): string {
-    const dir = path.join(this.root, 'staging', safe(executionId));
+    const dir = path.join(this.root, 'staging', safe(executionId), `${safe(step)}.${attempt}`);
     fs.mkdirSync(dir, { recursive: true });
-    return path.join(dir, `${safe(step)}.${attempt}.parquet`);
+    return path.join(dir, 'output.parquet');
   }
 
   uriOf(file: string): string {
@@ -63,20 +63,48 @@ export class LocalArtifactStore implements ArtifactStore {
     if (!fs.existsSync(from)) throw new NoetlError('E_ARTIFACT_NOT_FOUND', `staged artifact ${ref.uri} does not exist`);
     const { sha256 } = await this.fingerprint(from);
     if (sha256 !== ref.sha256) throw new NoetlError('E_ARTIFACT_CHECKSUM', `staged artifact ${ref.uri} has sha256 ${sha256}, expected ${ref.sha256}`);
-    const [domain, product] = productId.split('.') as [string, string];
-    const dir = path.join(this.root, 'published', safe(domain), safe(product));
-    fs.mkdirSync(dir, { recursive: true });
-    const to = path.join(dir, `${safe(materializationId)}.parquet`);
+    const to = this.publishedPath(productId, materializationId);
     fs.renameSync(from, to);
     return { ...ref, uri: this.uriOf(to) };
   }
 
   /** Where a product's version is published (for writes that are not a rename, e.g. a partition merge). */
   publishedPath(productId: string, materializationId: string): string {
+    const file = this.publishedFile(productId, materializationId);
+    fs.mkdirSync(path.dirname(file), { recursive: true });
+    return file;
+  }
+
+  async verify(ref: TableRef, claim: ArtifactClaim): Promise<void> {
+    try {
+      await this.check(ref, claim);
+    } catch (e) {
+      if (e instanceof NoetlError && e.code === 'E_OUTCOME_REJECTED') throw e;
+      throw new NoetlError('E_OUTCOME_REJECTED', `table ${ref.uri} does not check out: ${(e as Error).message}`, { cause: e });
+    }
+  }
+
+  private async check(ref: TableRef, claim: ArtifactClaim): Promise<void> {
+    const reject = (why: string): never => {
+      throw new NoetlError('E_OUTCOME_REJECTED', `table ${ref.uri} ${why}`);
+    };
+    const file = this.resolve(ref.uri);
+    if (!claim.published) {
+      const staging = path.join(this.root, 'staging', safe(claim.executionId)) + path.sep;
+      if (!file.startsWith(staging)) reject(`is not in the staging of execution ${claim.executionId}`);
+      return;
+    }
+    const { productId, materializationId } = claim.published;
+    if (!materializationId.startsWith(`${claim.executionId}.`)) reject(`claims version ${materializationId}, which execution ${claim.executionId} did not make`);
+    if (file !== this.publishedFile(productId, materializationId)) reject(`is not where version ${materializationId} of ${productId} is published`);
+    if (!fs.existsSync(file)) reject('does not exist');
+    const { sha256 } = await this.fingerprint(file);
+    if (sha256 !== ref.sha256) reject(`has sha256 ${sha256}, not the ${ref.sha256} reported`);
+  }
+
+  private publishedFile(productId: string, materializationId: string): string {
     const [domain, product] = productId.split('.') as [string, string];
-    const dir = path.join(this.root, 'published', safe(domain), safe(product));
-    fs.mkdirSync(dir, { recursive: true });
-    return path.join(dir, `${safe(materializationId)}.parquet`);
+    return path.join(this.root, 'published', safe(domain), safe(product), `${safe(materializationId)}.parquet`);
   }
 
   /** Removes a staged file once its content lives elsewhere. */

@@ -46,6 +46,22 @@ for (const adapter of ADAPTERS) describe(`artifact store conformance: ${adapter.
     assert.ok(fs.existsSync(store.resolve(ref.uri)), 'nothing moved');
   });
 
+  it("verifies a worker's claims: staged by that execution, or published by it with the reported checksum", async () => {
+    const { store } = adapter.make();
+    const ref = await staged(store);
+    await store.verify(ref, { executionId: 'exec1' });
+    await assert.rejects(store.verify(ref, { executionId: 'exec2' }), (e: unknown) => (e as { code?: string }).code === 'E_OUTCOME_REJECTED' && /staging of execution exec2/.test((e as Error).message));
+    const published = await store.publish(ref, 'risk.scores', 'exec1.step.1');
+    const claim = { executionId: 'exec1', published: { productId: 'risk.scores', materializationId: 'exec1.step.1' } };
+    await store.verify(published, claim);
+    const rejected = (why: RegExp) => (e: unknown) => (e as { code?: string }).code === 'E_OUTCOME_REJECTED' && why.test((e as Error).message);
+    await assert.rejects(store.verify({ ...published, sha256: '0'.repeat(64) }, claim), rejected(/has sha256/));
+    await assert.rejects(store.verify(published, { ...claim, executionId: 'exec2' }), rejected(/did not make/));
+    await assert.rejects(store.verify(published, { executionId: 'exec1', published: { productId: 'risk.other', materializationId: 'exec1.step.1' } }), rejected(/is not where/));
+    await assert.rejects(store.verify({ ...published, uri: pathToFileURL('/etc/passwd').href }, claim), rejected(/does not check out/));
+    await assert.rejects(store.verify(published, { executionId: 'exec1', published: { productId: 'risk.scores', materializationId: 'exec1.x/../../y' } }), rejected(/does not check out/));
+  });
+
   it('refuses references that resolve outside the store root', () => {
     const { store, root } = adapter.make();
     for (const uri of [pathToFileURL('/etc/passwd').href, pathToFileURL(path.join(root, '..', 'x.parquet')).href, `file://${root}/staging/../../escape.parquet`, 's3://bucket/x', 'not a uri']) {

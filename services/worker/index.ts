@@ -1,5 +1,6 @@
 /** The worker service: stateless executors of step commands. */
 export { Worker, type WorkerOptions } from './worker.ts';
+export { commandConsumer } from './command-consumer.ts';
 export { TOOL_KINDS } from './tools/index.ts';
 export { LocalArtifactStore } from './artifacts/local-store.ts';
 export type { ArtifactStore } from './artifacts/artifact-store.ts';

@@ -11,7 +11,7 @@ import { EventEmitter } from 'node:events';
 import { formatDiagnostic } from '../../../common/diagnostics.ts';
 import { NoetlError, asNoetlError } from '../../../common/errors.ts';
 import { EXPRESSIONS, evaluateValue } from '../../../common/expressions.ts';
-import { eventsOf, SUBJECTS, unitFields, type Bus, type Delivery, type EventsMessage, type ExecutionEvent, type ExecutionEventBody, type StepCommand, type Subscription, type TableRef } from '../../../platform/bus/index.ts';
+import { eventsOf, unitFields, type Bus, type Delivery, type EventsMessage, type ExecutionEvent, type ExecutionEventBody, type StepCommand, type Subscription, type TableRef } from '../../../platform/bus/index.ts';
 import type { Db, LineageTransport, ParentCommand } from '../../../platform/index.ts';
 import type { Logger } from '../../../platform/log/logger.ts';
 import { parsePlaybook, PLAYBOOK_TOOL, resultReads, type Playbook } from '../dsl/index.ts';
@@ -59,8 +59,9 @@ export class Supervisor {
 
   /** Starts consuming worker events. */
   start(): void {
+    const { durables, subjects } = this.options.bus.names;
     this.subscription = this.options.bus.consume<EventsMessage>(
-      { durable: 'orchestrator', filter: SUBJECTS.allEvents, concurrency: 64, maxDeliver: 100, prefetch: 256 },
+      { durable: durables.orchestrator, filter: subjects.allEvents, concurrency: 64, maxDeliver: 100, prefetch: 256 },
       (m) => this.onDelivery(m),
     );
   }
@@ -117,7 +118,7 @@ export class Supervisor {
     await this.serial(executionId, run, async () => {
       if (run.state.status !== 'running') return;
       await this.commit(run, [this.own(run, { type: 'execution.cancelled', reason }, 'cancelled')]);
-      await this.options.bus.broadcast(SUBJECTS.cancel, { executionId, reason });
+      await this.options.bus.broadcast(this.options.bus.names.subjects.cancel, { executionId, reason });
     });
     for (const child of await this.store.runningChildren(executionId)) await this.cancel(child, `the parent execution ${executionId} was cancelled: ${reason}`);
     return run.state;
@@ -361,7 +362,7 @@ export class Supervisor {
   private async send(run: Running, d: Dispatch): Promise<void> {
     const command = commandOf(run, d);
     if (command.tool.kind === PLAYBOOK_TOOL) await this.startChild(run, command);
-    else await this.options.bus.publish(SUBJECTS.commands(run.pools.get(d.step)!), command, { msgId: command.commandId });
+    else await this.options.bus.publish(this.options.bus.names.subjects.commands(run.pools.get(d.step)!), command, { msgId: command.commandId });
   }
 
   /**
@@ -405,7 +406,7 @@ export class Supervisor {
   private async publishToParent(parent: ParentCommand, body: ExecutionEventBody, outcome: string): Promise<void> {
     const eventId = `${parent.commandId}:${outcome}`;
     const event: ExecutionEvent = { ...body, eventId, executionId: parent.executionId, at: new Date().toISOString() };
-    await this.options.bus.publish(SUBJECTS.events(parent.executionId), [event], { msgId: eventId });
+    await this.options.bus.publish(this.options.bus.names.subjects.events(parent.executionId), [event], { msgId: eventId });
   }
 
   /** Steps each pool can still take: its limit less the steps dispatched or running there. */

@@ -92,6 +92,8 @@ describe('two deployments on one nats-server', () => {
       const ranOn = await d.pool.query<{ worker: string }>("SELECT DISTINCT payload->>'worker' AS worker FROM events WHERE type = 'step.started'");
       assert.ok(ranOn.rows.length > 0);
       for (const r of ranOn.rows) assert.ok(workerIds.has(r.worker), `${d.name}'s step ran on ${r.worker}, one of its own workers`);
+      const unknown = await d.pool.query('SELECT event_id FROM unknown_events');
+      assert.deepEqual(unknown.rows, [], `${d.name} received no event of the other deployment`);
       assert.ok(!d.logs.some((l) => l.includes('unknown execution')), d.logs.join('\n'));
       const artifacts = await d.pool.query<{ artifact_uri: string }>('SELECT artifact_uri FROM materializations');
       assert.equal(artifacts.rows.length, 1);

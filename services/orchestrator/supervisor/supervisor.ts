@@ -24,6 +24,7 @@ import { ExecutionStore } from './execution-store.ts';
 import { DEFAULT_POOLS, routeSteps, type PoolConfig } from './pools.ts';
 import type { Running } from './running.ts';
 import { TrailingGraph } from './trailing-graph.ts';
+import { settleUnknownEvents } from './unknown-events.ts';
 import { checkWorkload } from './workload.ts';
 
 export interface SupervisorOptions {
@@ -188,8 +189,7 @@ export class Supervisor {
       return;
     }
     if (!run) {
-      this.options.log.warn('event for an unknown execution dropped', { execution: event.executionId, type: event.type });
-      m.term();
+      await settleUnknownEvents(this.options.db, this.options.log, m);
       return;
     }
     run.inbox.push(m);

@@ -1,8 +1,8 @@
 /**
  * NATS with credentials, as the README tells an operator to run it: the
  * authorization block of the README's Distributed mode section, started as
- * written, with a server user and a worker user; and NATS over TLS with client
- * certificates made here with openssl. The worker user may publish events but
+ * written, with a server user and a worker user; a token and an nkey; and NATS
+ * over TLS with client certificates made here with openssl. The worker user may publish events but
  * not commands, and sees nothing of another deployment; no password is printed.
  */
 import assert from 'node:assert/strict';
@@ -12,14 +12,14 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { jetstreamManager } from '@nats-io/jetstream';
-import { connect, type NatsConnection } from '@nats-io/transport-node';
+import { connect, nkeys, type NatsConnection } from '@nats-io/transport-node';
 import pg from 'pg';
 import { JetStreamBus, loadConfig } from '../../platform/index.ts';
 import { runNoetl } from '../helpers/cli.ts';
 import { freePort, startNatsServer, type TestNatsServer } from '../helpers/nats-server.ts';
 import { freshPostgres, type FreshDatabase } from '../helpers/postgres.ts';
 import { spawnNoetl, type NoetlProcess } from '../helpers/processes.ts';
-import { REPO_ROOT, tempDir, workspace } from '../helpers/workspace.ts';
+import { fixtureTree, REPO_ROOT, tempDir, workspace } from '../helpers/workspace.ts';
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
@@ -205,6 +205,56 @@ describe('NATS credentials and permissions: the README configuration with a serv
     assert.equal(r.code, 1);
     assert.match(r.stderr, /E_BUS_FORBIDDEN: NATS at nats:\/\/127\.0\.0\.1:\d+ refused the credentials/);
     assert.ok(!(r.stdout + r.stderr).includes(wrong));
+  });
+});
+
+describe('NATS authentication by token and by nkey', () => {
+  const roundTrip = async (env: Record<string, string>, cwd: string): Promise<unknown[]> => {
+    const config = loadConfig(env, cwd);
+    const bus = await JetStreamBus.connect({ url: config.natsUrl!, credentials: config.natsCredentials });
+    try {
+      const got: unknown[] = [];
+      const subject = bus.names.subjects.commands('auth');
+      const sub = bus.consume({ durable: 'auth', filter: subject, concurrency: 1 }, (m) => {
+        got.push(m.data);
+        m.ack();
+        return Promise.resolve();
+      });
+      await sub.ready;
+      await bus.publish(subject, { ok: true }, { msgId: randomUUID() });
+      for (let i = 0; i < 100 && got.length === 0; i++) await sleep(50);
+      await sub.stop();
+      return got;
+    } finally {
+      await bus.close();
+    }
+  };
+
+  it('connects with a token, from NOETL_NATS_TOKEN or the URL, and is refused with a wrong one', async () => {
+    const token = `tok-${randomBytes(12).toString('hex')}`;
+    const nats = await startNatsServer({ config: 'authorization { token: $NOETL_TEST_TOKEN }\n', env: { NOETL_TEST_TOKEN: token } });
+    try {
+      assert.deepEqual(await roundTrip({ NOETL_NATS_URL: nats.url, NOETL_NATS_TOKEN: token }, process.cwd()), [{ ok: true }]);
+      assert.deepEqual(await roundTrip({ NOETL_NATS_URL: nats.url.replace('nats://', `nats://${token}@`) }, process.cwd()), [{ ok: true }]);
+      await assert.rejects(roundTrip({ NOETL_NATS_URL: nats.url, NOETL_NATS_TOKEN: `${token}x` }, process.cwd()), (e: unknown) => {
+        return (e as { code?: string }).code === 'E_BUS_FORBIDDEN' && !(e as Error).message.includes(token);
+      });
+    } finally {
+      await nats.stop();
+    }
+  });
+
+  it('connects with an nkey seed file, and is refused with another key', async () => {
+    const user = nkeys.createUser();
+    const dir = fixtureTree({ 'user.nk': new TextDecoder().decode(user.getSeed()), 'other.nk': new TextDecoder().decode(nkeys.createUser().getSeed()) });
+    const nats = await startNatsServer({ config: `authorization { users: [ { nkey: ${user.getPublicKey()} } ] }\n` });
+    try {
+      assert.deepEqual(await roundTrip({ NOETL_NATS_URL: nats.url, NOETL_NATS_NKEY_FILE: 'user.nk' }, dir), [{ ok: true }]);
+      await assert.rejects(roundTrip({ NOETL_NATS_URL: nats.url, NOETL_NATS_NKEY_FILE: 'other.nk' }, dir), { code: 'E_BUS_FORBIDDEN' });
+    } finally {
+      await nats.stop();
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 

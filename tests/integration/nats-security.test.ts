@@ -286,25 +286,32 @@ describe('NATS over TLS, with a CA and client certificates made by openssl', () 
     return JetStreamBus.connect({ url: config.natsUrl!, credentials: config.natsCredentials, publishTimeoutMs: 5000, connectTimeoutMs: 3000 });
   };
 
-  it('carries messages over TLS with the CA and the client certificate of NOETL_NATS_TLS_*', async () => {
-    const bus = await busWith({ NOETL_NATS_TLS_CA: file('ca.pem'), NOETL_NATS_TLS_CERT: file('client.pem'), NOETL_NATS_TLS_KEY: file('client-key.pem') });
-    try {
-      const got: unknown[] = [];
-      const subject = bus.names.subjects.commands('tls');
-      const sub = bus.consume({ durable: 'tls', filter: subject, concurrency: 1 }, (m) => {
-        got.push(m.data);
-        m.ack();
-        return Promise.resolve();
+  for (const scheme of ['nats', 'tls']) {
+    it(`carries messages over TLS with the CA and the client certificate of NOETL_NATS_TLS_* (${scheme}:// URL)`, async () => {
+      const bus = await busWith({
+        NOETL_NATS_URL: nats.url.replace('nats://', `${scheme}://`),
+        NOETL_NATS_TLS_CA: file('ca.pem'),
+        NOETL_NATS_TLS_CERT: file('client.pem'),
+        NOETL_NATS_TLS_KEY: file('client-key.pem'),
       });
-      await sub.ready;
-      await bus.publish(subject, { over: 'tls' }, { msgId: randomUUID() });
-      for (let i = 0; i < 100 && got.length === 0; i++) await sleep(50);
-      assert.deepEqual(got, [{ over: 'tls' }]);
-      await sub.stop();
-    } finally {
-      await bus.close();
-    }
-  });
+      try {
+        const got: unknown[] = [];
+        const subject = bus.names.subjects.commands(`tls-${scheme}`);
+        const sub = bus.consume({ durable: `tls-${scheme}`, filter: subject, concurrency: 1 }, (m) => {
+          got.push(m.data);
+          m.ack();
+          return Promise.resolve();
+        });
+        await sub.ready;
+        await bus.publish(subject, { over: 'tls' }, { msgId: randomUUID() });
+        for (let i = 0; i < 100 && got.length === 0; i++) await sleep(50);
+        assert.deepEqual(got, [{ over: 'tls' }]);
+        await sub.stop();
+      } finally {
+        await bus.close();
+      }
+    });
+  }
 
   it('gets no connection without a client certificate, without the CA that signed the server, or without TLS', async () => {
     const refusal = (env: Record<string, string>): Promise<string> =>

@@ -10,11 +10,11 @@ import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { formatDiagnostic, hasErrors, type Diagnostic } from '../common/diagnostics.ts';
 import { NoetlError } from '../common/errors.ts';
-import { createLogger, JetStreamBus, lineageTransports, LocalArtifactStore, loadDomains, MemoryBus, migrate, openDatabase, type Bus, type Config, type Database, type DomainsSnapshot, type Logger } from '../platform/index.ts';
+import { createLogger, JetStreamBus, lineageTransports, LocalArtifactStore, type BusRole, loadDomains, MemoryBus, migrate, openDatabase, type Bus, type Config, type Database, type DomainsSnapshot, type Logger } from '../platform/index.ts';
 import { parsePlaybook, subPlaybookCycles, Supervisor, type Playbook } from '../services/orchestrator/index.ts';
 import { parseYaml } from '../common/yaml-source.ts';
 import { buildApp, syncCatalog } from '../services/registry/index.ts';
-import { TOOL_KINDS, Worker } from '../services/worker/index.ts';
+import { commandConsumer, TOOL_KINDS, Worker } from '../services/worker/index.ts';
 
 export interface CheckedDomains {
   snapshot: DomainsSnapshot;
@@ -48,11 +48,14 @@ export function checkDomains(domainsDir: string): CheckedDomains {
   return { snapshot, playbooks: playbooks.filter((p) => !diagnostics.some((d) => d.severity === 'error' && d.file === p.file)), diagnostics };
 }
 
-/** The bus the configuration names: JetStream when NOETL_NATS_URL is set, else in-process. */
-export async function openBus(config: Config, name: string, options: { requireNats?: boolean } = {}): Promise<Bus> {
-  if (config.natsUrl) return JetStreamBus.connect({ url: config.natsUrl, name });
+/** The bus the configuration names: JetStream when NOETL_NATS_URL is set, else in-process; of NOETL_DEPLOYMENT either way. */
+export async function openBus(config: Config, name: string, options: { requireNats?: boolean; role?: BusRole } = {}): Promise<Bus> {
+  if (config.natsUrl) {
+    const role = options.role ?? 'server';
+    return JetStreamBus.connect({ url: config.natsUrl, name, deployment: config.deployment, role, credentials: config.natsCredentials });
+  }
   if (options.requireNats) throw new NoetlError('E_CONFIG_INVALID', `${name} runs separate processes and needs NATS JetStream: set NOETL_NATS_URL (e.g. nats://127.0.0.1:4222), or use \`noetl dev\` to run everything in one process`, { details: { variable: 'NOETL_NATS_URL' } });
-  return new MemoryBus();
+  return new MemoryBus({ deployment: config.deployment });
 }
 
 /** Opens the database, migrates it and writes the domains folder into the catalog. */
@@ -120,7 +123,7 @@ export async function openRuntime(config: Config, options: { log?: Logger; worke
   // Over JetStream each worker gets a connection of its own, as a worker process would.
   const workerBuses: Bus[] = [];
   for (const pool of options.workers === false ? [] : config.pools) {
-    const workerBus = config.natsUrl ? await openBus(config, `noetl-dev-worker-${pool.name}`) : bus;
+    const workerBus = config.natsUrl ? await openBus(config, `noetl-dev-worker-${pool.name}`, { role: 'worker' }) : bus;
     if (workerBus !== bus) workerBuses.push(workerBus);
     const w = newWorker(config, workerBus, log, pool.name, config.workerConcurrency);
     await w.start();
@@ -161,6 +164,8 @@ export async function openServer(config: Config, log: Logger): Promise<Server> {
   let bus: Bus;
   try {
     bus = await openBus(config, 'noetl-server', { requireNats: true });
+    // The server owns its workers' durables, so a worker's NATS user needs no right to create consumers.
+    for (const pool of config.pools) await bus.declare(commandConsumer(bus.names, pool.name, config));
   } catch (e) {
     await database.close();
     throw e;
@@ -198,9 +203,15 @@ export async function openWorkers(config: Config, log: Logger, pool: string, con
   if (!config.pools.some((p) => p.name === pool)) {
     throw new NoetlError('E_CONFIG_INVALID', `pool "${pool}" is not declared in NOETL_POOLS (declared: ${config.pools.map((p) => p.name).join(', ')}); the orchestrator would never send it work`, { details: { variable: 'NOETL_POOLS' } });
   }
-  const bus = await openBus(config, `noetl-worker-${pool}`, { requireNats: true });
+  const bus = await openBus(config, `noetl-worker-${pool}`, { requireNats: true, role: 'worker' });
   const worker = newWorker(config, bus, log, pool, concurrency);
-  await worker.start();
+  try {
+    await worker.start();
+  } catch (e) {
+    await worker.stop().catch(() => undefined);
+    await bus.close();
+    throw e;
+  }
   return {
     workers: [worker],
     async close() {

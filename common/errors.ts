@@ -59,6 +59,8 @@ export const ERROR_CATALOGUE = {
   E_DATABASE_LOCKED: { retryable: true, meaning: 'the embedded database is held by another process' },
   E_BUS_CLOSED: { retryable: true, meaning: 'the bus is closed' },
   E_BUS_UNAVAILABLE: { retryable: true, meaning: 'the message bus cannot be reached, or lacks JetStream' },
+  E_BUS_FORBIDDEN: { retryable: false, meaning: 'NATS refused the credentials, or an action they do not permit' },
+  E_MESSAGE_TOO_LARGE: { retryable: false, meaning: "a message is over the bus's maximum message size" },
   E_REQUEST_INVALID: { retryable: false, meaning: 'an API request is malformed' },
   E_INTERNAL: { retryable: false, meaning: 'an unexpected internal error' },
 } as const satisfies Record<string, { retryable: boolean; meaning: string }>;

@@ -14,7 +14,8 @@ export async function serverCommand(config: Config, print: Print): Promise<numbe
   const log = createLogger({ level: config.logLevel, secrets: new Set(Object.values(config.secrets)) });
   const server = await openServer(config, log);
   const address = await server.app.listen({ host: config.host, port: config.port });
-  print(`noetl server at ${address}; database ${config.databaseUrl ? redactUrl(config.databaseUrl) : 'embedded'}; bus ${config.natsUrl ?? ''}; pools ${config.pools.map((p) => p.name).join(', ')}`);
+  const bus = config.natsUrl ? `${config.natsUrl} (deployment ${config.deployment})` : 'in-process';
+  print(`noetl server at ${address}; database ${config.databaseUrl ? redactUrl(config.databaseUrl) : 'embedded'}; bus ${bus}; pools ${config.pools.map((p) => p.name).join(', ')}`);
   const signal = await untilSignal();
   print(`${signal}: stopping the server`);
   await server.close();

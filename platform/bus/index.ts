@@ -1,4 +1,6 @@
 export * from './bus.ts';
 export * from './messages.ts';
-export { MemoryBus } from './memory-bus.ts';
+export * from './deployment-names.ts';
+export { splitNatsUrl, type NatsCredentials, type NatsTlsFiles } from './nats-connection.ts';
+export { MemoryBus, type MemoryBusOptions } from './memory-bus.ts';
 export { JetStreamBus, type JetStreamBusOptions } from './jetstream-bus.ts';

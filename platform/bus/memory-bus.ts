@@ -3,10 +3,20 @@
  * JetStream durable pull consumers: each durable gets its own copy of every
  * matching message, consumers sharing a durable share the work, unacked
  * messages come back after the ack deadline, and the message id de-duplicates
- * publishes. Messages are JSON round-tripped, as they would be on the wire.
+ * publishes. Messages are JSON round-tripped, as they would be on the wire,
+ * and held to the same maximum size as nats-server's default.
  */
-import { NoetlError } from '../../common/errors.ts';
-import { subjectMatches, type Bus, type ConsumeOptions, type Delivery, type Subscription } from './bus.ts';
+import { asNoetlError, NoetlError } from '../../common/errors.ts';
+import { DEFAULT_MAX_MESSAGE_BYTES, encodeMessage, subjectMatches } from './bus.ts';
+import type { Bus, ConsumeOptions, Delivery, DurableOptions, Subscription } from './bus.ts';
+import { busNames, type BusNames } from './deployment-names.ts';
+
+export interface MemoryBusOptions {
+  /** The deployment whose names the bus gives out (default `noetl`). */
+  deployment?: string;
+  /** The largest message in bytes of JSON (default: nats-server's default max_payload less the header allowance). */
+  maxMessageBytes?: number;
+}
 
 interface Message {
   seq: number;
@@ -33,7 +43,8 @@ class Durable {
   private next = 0;
   private scheduled = false;
 
-  constructor(readonly options: ConsumeOptions) {}
+  /** Redelivery settings and dead-letter callback: a durable declared first takes its consumer's when one comes. */
+  constructor(public options: DurableOptions & Pick<ConsumeOptions, 'onDeadLetter'>) {}
 
   enqueue(m: Message): void {
     this.ready.push(m);
@@ -143,6 +154,8 @@ class Durable {
 }
 
 export class MemoryBus implements Bus {
+  readonly names: BusNames;
+  readonly maxMessageBytes: number;
   private readonly durables = new Map<string, Durable>();
   /** Messages no durable has claimed yet, kept as a stream keeps them. */
   private readonly retained: Message[] = [];
@@ -151,13 +164,23 @@ export class MemoryBus implements Bus {
   private closed = false;
   private readonly listeners = new Set<{ filter: string; handler: (data: unknown, subject: string) => void }>();
 
+  constructor(options: MemoryBusOptions = {}) {
+    this.names = busNames(options.deployment);
+    this.maxMessageBytes = options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES;
+  }
+
   publish(subject: string, data: unknown, options: { msgId: string }): Promise<void> {
     if (this.closed) return Promise.reject(new NoetlError('E_BUS_CLOSED', `cannot publish to ${subject}: the bus is closed`));
+    let json: string;
+    try {
+      json = encodeMessage(subject, data, this.maxMessageBytes);
+    } catch (e) {
+      return Promise.reject(asNoetlError(e));
+    }
     const now = Date.now();
     this.forgetOld(now);
     if (this.seen.has(options.msgId)) return Promise.resolve();
     this.seen.set(options.msgId, now);
-    const json = JSON.stringify(data);
     let claimed = false;
     for (const d of this.durables.values()) {
       if (subjectMatches(d.options.filter, subject)) {
@@ -171,22 +194,13 @@ export class MemoryBus implements Bus {
 
   consume<T>(options: ConsumeOptions, handler: (m: Delivery<T>) => Promise<void>): Subscription {
     if (this.closed) throw new NoetlError('E_BUS_CLOSED', 'cannot consume: the bus is closed');
-    let durable = this.durables.get(options.durable);
-    if (!durable) {
-      durable = new Durable(options);
-      this.durables.set(options.durable, durable);
-      for (let i = 0; i < this.retained.length; ) {
-        const m = this.retained[i]!;
-        if (subjectMatches(options.filter, m.subject)) {
-          durable.enqueue(m);
-          this.retained.splice(i, 1);
-        } else i++;
-      }
-    }
+    const durable = this.durable(options);
+    durable.options = { ...options, filter: durable.options.filter };
     const subscriber: Subscriber = { handler: handler as (m: Delivery) => Promise<void>, concurrency: options.concurrency, active: new Set(), stopped: false };
     durable.add(subscriber);
     const d = durable;
     return {
+      ready: Promise.resolve(),
       async stop() {
         subscriber.stopped = true;
         d.remove(subscriber);
@@ -195,9 +209,21 @@ export class MemoryBus implements Bus {
     };
   }
 
+  declare(options: DurableOptions): Promise<void> {
+    if (this.closed) return Promise.reject(new NoetlError('E_BUS_CLOSED', 'cannot declare a consumer: the bus is closed'));
+    const durable = this.durable(options);
+    durable.options = { ...durable.options, ackWaitMs: options.ackWaitMs, maxDeliver: options.maxDeliver };
+    return Promise.resolve();
+  }
+
   broadcast(subject: string, data: unknown): Promise<void> {
     if (this.closed) return Promise.reject(new NoetlError('E_BUS_CLOSED', `cannot broadcast to ${subject}: the bus is closed`));
-    const json = JSON.stringify(data);
+    let json: string;
+    try {
+      json = encodeMessage(subject, data, this.maxMessageBytes);
+    } catch (e) {
+      return Promise.reject(asNoetlError(e));
+    }
     for (const l of [...this.listeners]) if (subjectMatches(l.filter, subject)) l.handler(JSON.parse(json), subject);
     return Promise.resolve();
   }
@@ -213,6 +239,23 @@ export class MemoryBus implements Bus {
     this.listeners.clear();
     for (const d of this.durables.values()) d.clear();
     await Promise.resolve();
+  }
+
+  /** The durable of that name, made on first use with the messages kept for it so far. */
+  private durable(options: DurableOptions): Durable {
+    let durable = this.durables.get(options.durable);
+    if (!durable) {
+      durable = new Durable(options);
+      this.durables.set(options.durable, durable);
+      for (let i = 0; i < this.retained.length; ) {
+        const m = this.retained[i]!;
+        if (subjectMatches(options.filter, m.subject)) {
+          durable.enqueue(m);
+          this.retained.splice(i, 1);
+        } else i++;
+      }
+    }
+    return durable;
   }
 
   /** Ids leave the duplicate window oldest first (the map keeps them in the order they came). */

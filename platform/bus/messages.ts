@@ -5,23 +5,9 @@ import type { RunEvent } from '../../lineage/index.ts';
  * The messages services exchange over the bus, defined once. Commands go from
  * the orchestrator to a worker pool; events come back from workers (and are
  * written by the orchestrator itself). Nothing here carries row data: tables
- * travel as references.
+ * travel as references. The subjects they travel on belong to a deployment
+ * (deployment-names.ts; `bus.names` gives a bus's own).
  */
-
-export const SUBJECTS = {
-  commands: (pool: string): string => `noetl.commands.${pool}`,
-  events: (executionId: string): string => `noetl.events.${executionId}`,
-  allEvents: 'noetl.events.>',
-  /** Core NATS (not stored): cancellations and worker announcements. */
-  cancel: 'noetl.control.cancel',
-  workers: 'noetl.control.workers',
-} as const;
-
-export const STREAMS = {
-  commands: { name: 'NOETL_COMMANDS', subjects: ['noetl.commands.>'] },
-  events: { name: 'NOETL_EVENTS', subjects: ['noetl.events.>'] },
-  lineage: { name: 'NOETL_LINEAGE', subjects: ['noetl.lineage.>'] },
-} as const;
 
 export interface ColumnSchema {
   name: string;
@@ -64,7 +50,7 @@ export interface ErrorInfo {
   retryable: boolean;
 }
 
-/** A step to run, sent to `noetl.commands.<pool>`; the message id is `commandId`. */
+/** A step to run, sent to `<deployment>.commands.<pool>`; the message id is `commandId`. */
 export interface StepCommand {
   commandId: string;
   executionId: string;
@@ -159,7 +145,7 @@ export type ExecutionEvent = EventBody & { eventId: string; executionId: string;
 export type EventType = ExecutionEvent['type'];
 
 /**
- * What travels on `noetl.events.<execution>`: events of one execution, in
+ * What travels on `<deployment>.events.<execution>`: events of one execution, in
  * order (a worker sends a quick step's start and outcome together). A lone
  * event, as sent before batches, is read as a batch of one.
  */

@@ -3,9 +3,12 @@
  * everything else receives a typed `Config`. A bad value fails at start-up with
  * an error naming the variable.
  */
+import fs from 'node:fs';
 import path from 'node:path';
 import { parseDuration } from '../../common/duration.ts';
 import { NoetlError } from '../../common/errors.ts';
+import { DEFAULT_DEPLOYMENT, DEPLOYMENT_NAME_RULE, isDeploymentName } from '../bus/deployment-names.ts';
+import { splitNatsUrl, type NatsCredentials } from '../bus/nats-connection.ts';
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
 
@@ -17,8 +20,12 @@ export interface Config {
   artifactsDir: string;
   /** A Postgres URL, or undefined for the embedded database under `home`. */
   databaseUrl: string | undefined;
-  /** A NATS URL, or undefined for the in-process bus. */
+  /** A NATS URL without credentials (safe to print), or undefined for the in-process bus. */
   natsUrl: string | undefined;
+  /** How to authenticate to NATS: from the URL or the NOETL_NATS_* variables, one way at most, plus TLS. */
+  natsCredentials: NatsCredentials;
+  /** The deployment's name on NATS: its subjects, streams and inboxes carry it. */
+  deployment: string;
   host: string;
   port: number;
   logLevel: LogLevel;
@@ -51,7 +58,16 @@ export const CONFIG_VARIABLES = [
   { name: 'NOETL_DOMAINS_DIR', meaning: 'folder holding domains/<domain>/', default: 'domains' },
   { name: 'NOETL_ARTIFACTS_DIR', meaning: 'root of the local artifact store', default: '$NOETL_HOME/artifacts' },
   { name: 'NOETL_DATABASE_URL', meaning: 'PostgreSQL URL; unset = embedded PGlite under $NOETL_HOME/db', default: '(embedded)' },
-  { name: 'NOETL_NATS_URL', meaning: 'NATS URL with JetStream; unset = in-process bus', default: '(in-process)' },
+  { name: 'NOETL_NATS_URL', meaning: 'NATS URL with JetStream (user:password@ or token@ in it authenticate); unset = in-process bus', default: '(in-process)' },
+  { name: 'NOETL_DEPLOYMENT', meaning: 'name of this deployment on NATS, in its subjects, streams and inboxes; deployments sharing a nats-server need different names', default: 'noetl' },
+  { name: 'NOETL_NATS_USER', meaning: 'NATS user, with NOETL_NATS_PASSWORD', default: '(none)' },
+  { name: 'NOETL_NATS_PASSWORD', meaning: 'password of NOETL_NATS_USER', default: '(none)' },
+  { name: 'NOETL_NATS_TOKEN', meaning: 'NATS authentication token', default: '(none)' },
+  { name: 'NOETL_NATS_NKEY_FILE', meaning: 'file holding the nkey user seed (SU...) to authenticate to NATS with', default: '(none)' },
+  { name: 'NOETL_NATS_CREDS_FILE', meaning: 'NATS .creds file (user JWT and seed) to authenticate with', default: '(none)' },
+  { name: 'NOETL_NATS_TLS_CA', meaning: 'PEM file of the CA that signed the NATS server certificate; any NOETL_NATS_TLS_* (or a tls:// URL) requires TLS', default: '(none)' },
+  { name: 'NOETL_NATS_TLS_CERT', meaning: 'PEM client certificate, for a NATS server that verifies clients (with NOETL_NATS_TLS_KEY)', default: '(none)' },
+  { name: 'NOETL_NATS_TLS_KEY', meaning: 'PEM private key of NOETL_NATS_TLS_CERT', default: '(none)' },
   { name: 'NOETL_HOST', meaning: 'address the registry listens on', default: '127.0.0.1' },
   { name: 'NOETL_PORT', meaning: 'port the registry listens on', default: '8080' },
   { name: 'NOETL_LOG_LEVEL', meaning: 'debug, info, warn or error', default: 'info' },
@@ -77,12 +93,15 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
   };
   const home = path.resolve(cwd, get('NOETL_HOME') ?? '.noetl');
   const port = integer('NOETL_PORT', get('NOETL_PORT'), 8080, 0, 65535);
+  const nats = natsSettings(get, cwd);
   return {
     home,
     domainsDir: path.resolve(cwd, get('NOETL_DOMAINS_DIR') ?? 'domains'),
     artifactsDir: path.resolve(cwd, get('NOETL_ARTIFACTS_DIR') ?? path.join(home, 'artifacts')),
     databaseUrl: url('NOETL_DATABASE_URL', get('NOETL_DATABASE_URL'), ['postgres:', 'postgresql:']),
-    natsUrl: url('NOETL_NATS_URL', get('NOETL_NATS_URL'), ['nats:', 'tls:']),
+    natsUrl: nats.url,
+    natsCredentials: nats.credentials,
+    deployment: deployment(get('NOETL_DEPLOYMENT')),
     host: get('NOETL_HOST') ?? '127.0.0.1',
     port,
     logLevel: oneOf('NOETL_LOG_LEVEL', get('NOETL_LOG_LEVEL'), ['debug', 'info', 'warn', 'error'] as const, 'info'),
@@ -97,6 +116,87 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
     python: get('NOETL_PYTHON') ?? 'python3',
     secrets: secretsOf(env),
   };
+}
+
+function deployment(raw: string | undefined): string {
+  if (raw === undefined) return DEFAULT_DEPLOYMENT;
+  if (!isDeploymentName(raw)) fail('NOETL_DEPLOYMENT', raw, DEPLOYMENT_NAME_RULE);
+  return raw;
+}
+
+interface NatsSettings {
+  url: string | undefined;
+  credentials: NatsCredentials;
+}
+
+/**
+ * The NATS URL (credentials split off) and how to authenticate: one way at most
+ * among the URL's, user and password, token, nkey seed file and .creds file,
+ * plus TLS files. Secret values never appear in an error.
+ */
+function natsSettings(get: (name: string) => string | undefined, cwd: string): NatsSettings {
+  const raw = url('NOETL_NATS_URL', get('NOETL_NATS_URL'), ['nats:', 'tls:'], (v) => v.replace(/\/\/[^/@]*@/, '//***@'));
+  const fromUrl: NatsSettings = raw === undefined ? { url: undefined, credentials: {} } : splitNatsUrl(raw);
+  const { tls: urlWantsTls, ...urlAuth } = fromUrl.credentials;
+  const user = get('NOETL_NATS_USER');
+  const password = get('NOETL_NATS_PASSWORD');
+  const token = get('NOETL_NATS_TOKEN');
+  pair('NOETL_NATS_USER', user, 'NOETL_NATS_PASSWORD', password);
+  const nkeySeed = readFile('NOETL_NATS_NKEY_FILE', get('NOETL_NATS_NKEY_FILE'), cwd)?.trim();
+  if (nkeySeed !== undefined && !/^SU[A-Z2-7]{50,}$/.test(nkeySeed)) {
+    failQuietly('NOETL_NATS_NKEY_FILE', 'the file must hold an nkey user seed (one line starting with SU)');
+  }
+  const creds = readFile('NOETL_NATS_CREDS_FILE', get('NOETL_NATS_CREDS_FILE'), cwd);
+  const credsParts = ['-----BEGIN NATS USER JWT-----', '-----BEGIN USER NKEY SEED-----'];
+  if (creds !== undefined && !credsParts.every((part) => creds.includes(part))) {
+    failQuietly('NOETL_NATS_CREDS_FILE', 'the file must be a NATS .creds file (a user JWT and a user nkey seed)');
+  }
+  const ways: { variable: string; auth: NatsCredentials | undefined }[] = [
+    { variable: 'NOETL_NATS_URL', auth: Object.keys(urlAuth).length > 0 ? urlAuth : undefined },
+    { variable: 'NOETL_NATS_USER', auth: user !== undefined && password !== undefined ? { user, password } : undefined },
+    { variable: 'NOETL_NATS_TOKEN', auth: token !== undefined ? { token } : undefined },
+    { variable: 'NOETL_NATS_NKEY_FILE', auth: nkeySeed !== undefined ? { nkeySeed } : undefined },
+    { variable: 'NOETL_NATS_CREDS_FILE', auth: creds !== undefined ? { creds } : undefined },
+  ];
+  const given = ways.filter((w) => w.auth !== undefined);
+  if (given.length > 1) {
+    failQuietly(given[1]!.variable, `give NATS one way to authenticate, not several: ${given.map((w) => w.variable).join(' and ')} are all set`);
+  }
+  const caFile = readableFile('NOETL_NATS_TLS_CA', get('NOETL_NATS_TLS_CA'), cwd);
+  const certFile = readableFile('NOETL_NATS_TLS_CERT', get('NOETL_NATS_TLS_CERT'), cwd);
+  const keyFile = readableFile('NOETL_NATS_TLS_KEY', get('NOETL_NATS_TLS_KEY'), cwd);
+  pair('NOETL_NATS_TLS_CERT', certFile, 'NOETL_NATS_TLS_KEY', keyFile);
+  const files = { ...(caFile ? { caFile } : {}), ...(certFile ? { certFile } : {}), ...(keyFile ? { keyFile } : {}) };
+  const tls = urlWantsTls !== undefined || Object.keys(files).length > 0 ? { tls: files } : {};
+  return { url: fromUrl.url, credentials: { ...given[0]?.auth, ...tls } };
+}
+
+/** Two variables that only make sense together. */
+function pair(first: string, firstValue: string | undefined, second: string, secondValue: string | undefined): void {
+  if ((firstValue === undefined) === (secondValue === undefined)) return;
+  failQuietly(firstValue === undefined ? second : first, `${first} and ${second} go together: set both or neither`);
+}
+
+function readFile(name: string, at: string | undefined, cwd: string): string | undefined {
+  if (at === undefined) return undefined;
+  try {
+    return fs.readFileSync(path.resolve(cwd, at), 'utf8');
+  } catch (e) {
+    return fail(name, at, `a readable file (${(e as NodeJS.ErrnoException).code ?? 'unreadable'})`);
+  }
+}
+
+function readableFile(name: string, at: string | undefined, cwd: string): string | undefined {
+  if (at === undefined) return undefined;
+  const resolved = path.resolve(cwd, at);
+  try {
+    fs.accessSync(resolved, fs.constants.R_OK);
+    if (!fs.statSync(resolved).isFile()) fail(name, at, 'a readable file, not a folder');
+  } catch (e) {
+    if (e instanceof NoetlError) throw e;
+    fail(name, at, `a readable file (${(e as NodeJS.ErrnoException).code ?? 'unreadable'})`);
+  }
+  return resolved;
 }
 
 /** `NOETL_SECRET_RISK__WAREHOUSE=postgres://…` → `{ 'risk/warehouse': 'postgres://…' }`. */
@@ -122,8 +222,13 @@ function pools(raw: string): PoolSpec[] {
   return out;
 }
 
-function fail(name: string, value: string, expected: string): never {
-  throw new NoetlError('E_CONFIG_INVALID', `${name}=${JSON.stringify(redactUrl(value))} is invalid: expected ${expected}`, { details: { variable: name } });
+function fail(name: string, value: string, expected: string, shown: (value: string) => string = redactUrl): never {
+  throw new NoetlError('E_CONFIG_INVALID', `${name}=${JSON.stringify(shown(value))} is invalid: expected ${expected}`, { details: { variable: name } });
+}
+
+/** For a variable whose value may be a secret: the error names it and never shows the value. */
+function failQuietly(name: string, problem: string): never {
+  throw new NoetlError('E_CONFIG_INVALID', `${name} is invalid: ${problem}`, { details: { variable: name } });
 }
 
 function integer(name: string, raw: string | undefined, fallback: number, min: number, max: number): number {
@@ -147,15 +252,15 @@ function oneOf<T extends string>(name: string, raw: string | undefined, allowed:
   return raw as T;
 }
 
-function url(name: string, raw: string | undefined, protocols: string[]): string | undefined {
+function url(name: string, raw: string | undefined, protocols: string[], shown: (value: string) => string = redactUrl): string | undefined {
   if (raw === undefined) return undefined;
   let parsed: URL;
   try {
     parsed = new URL(raw);
   } catch {
-    return fail(name, raw, `a URL starting with ${protocols.map((p) => `${p}//`).join(' or ')}`);
+    return fail(name, raw, `a URL starting with ${protocols.map((p) => `${p}//`).join(' or ')}`, shown);
   }
-  if (!protocols.includes(parsed.protocol)) fail(name, raw, `a URL starting with ${protocols.map((p) => `${p}//`).join(' or ')}`);
+  if (!protocols.includes(parsed.protocol)) fail(name, raw, `a URL starting with ${protocols.map((p) => `${p}//`).join(' or ')}`, shown);
   return raw;
 }
 

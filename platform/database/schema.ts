@@ -168,6 +168,17 @@ export interface LineageEdgesTable {
   last_seen: Timestamp;
 }
 
+/** Events for an execution the database does not know, kept for inspection (see migrations/005). */
+export interface UnknownEventsTable {
+  event_id: string;
+  execution_id: string;
+  subject: string;
+  type: string | null;
+  payload: string;
+  deliveries: number;
+  received_at: Timestamp;
+}
+
 export interface Schema {
   domains: DomainsTable;
   products: ProductsTable;
@@ -184,4 +195,5 @@ export interface Schema {
   lineage_datasets: LineageNodesTable;
   lineage_jobs: LineageNodesTable;
   lineage_column_edges: LineageColumnEdgesTable;
+  unknown_events: UnknownEventsTable;
 }

@@ -48,12 +48,14 @@ export class FileLineageTransport implements LineageTransport {
   }
 }
 
-/** Publishes each event on `noetl.lineage.<job namespace host>` (stream NOETL_LINEAGE over JetStream), de-duplicated by run and type. */
+/** Publishes each event on `<deployment>.lineage.<job namespace host>` (the deployment's lineage stream over JetStream), de-duplicated by run and type. */
 export class BusLineageTransport implements LineageTransport {
   readonly name: string;
-  /** `prefix` must lie under `noetl.lineage.` (the NOETL_LINEAGE stream). */
-  constructor(private readonly bus: Bus, private readonly prefix = 'noetl.lineage') {
-    this.name = `bus ${prefix}`;
+  private readonly prefix: string;
+  /** `prefix` must lie under the bus's lineage subject (default: that subject itself). */
+  constructor(private readonly bus: Bus, prefix?: string) {
+    this.prefix = prefix ?? bus.names.subjects.lineage;
+    this.name = `bus ${this.prefix}`;
   }
 
   async send(events: readonly RunEvent[]): Promise<void> {

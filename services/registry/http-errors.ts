@@ -17,6 +17,7 @@ const STATUS: Partial<Record<ErrorCode, number>> = {
   E_WORKLOAD_INVALID: 422,
   E_WORKLOAD_TOO_LARGE: 413,
   E_BUS_UNAVAILABLE: 503,
+  E_MESSAGE_TOO_LARGE: 413,
 };
 
 export function errorHandler(log: Logger) {

@@ -12,11 +12,12 @@ import type { DuckDBInstance } from '@duckdb/node-api';
 import { NoetlError, asNoetlError } from '../../common/errors.ts';
 import { partitionColumns, type Contract } from '../../contracts/index.ts';
 import type { RunEventType } from '../../lineage/index.ts';
-import { SUBJECTS, unitFields, type Bus, type Delivery, type ErrorInfo, type ExecutionEvent, type ExecutionEventBody, type QualityReport, type StepCommand, type StepResult, type Subscription, type TableRef } from '../../platform/bus/index.ts';
+import { unitFields, type Bus, type Delivery, type ErrorInfo, type ExecutionEvent, type ExecutionEventBody, type QualityReport, type StepCommand, type StepResult, type Subscription, type TableRef } from '../../platform/bus/index.ts';
 import { LocalArtifactStore, type ArtifactStore } from '../../platform/index.ts';
 import { redact, type Logger } from '../../platform/log/logger.ts';
 import { mergePartitions, writtenPartitions } from './gate/partitions.ts';
 import { describeGateFailure, runQualityGate } from './gate/quality-gate.ts';
+import { commandConsumer } from './command-consumer.ts';
 import { commandAccess, gateRefs } from './sandbox/command-access.ts';
 import { DuckDbSandbox } from './sandbox/duckdb-sandbox.ts';
 import { stepLineage } from './step-lineage.ts';
@@ -84,18 +85,17 @@ export class Worker {
 
   async start(): Promise<void> {
     await this.sandbox.warm();
-    this.cancelListener = this.options.bus.listen<{ executionId: string; reason: string }>(SUBJECTS.cancel, (c) => this.cancel(c.executionId, c.reason));
+    const { cancel } = this.options.bus.names.subjects;
+    this.cancelListener = this.options.bus.listen<{ executionId: string; reason: string }>(cancel, (c) => this.cancel(c.executionId, c.reason));
     this.subscription = this.options.bus.consume<StepCommand>(
       {
-        durable: `workers-${this.pool}`,
-        filter: SUBJECTS.commands(this.pool),
+        ...commandConsumer(this.options.bus.names, this.pool, this.options),
         concurrency: this.options.concurrency ?? 2,
-        ackWaitMs: this.options.ackWaitMs ?? 30_000,
-        maxDeliver: this.options.maxDeliver ?? 10,
         onDeadLetter: (_subject, data) => void this.deadLetter(data as StepCommand),
       },
       (m) => this.handle(m),
     );
+    await this.subscription.ready;
     this.options.log.debug('worker started', { worker: this.id, pool: this.pool });
     if (this.options.stagingMaxAgeMs !== undefined) {
       this.collectStaging(this.options.stagingMaxAgeMs);
@@ -265,7 +265,7 @@ export class Worker {
 
   /** Events of one command, in order, as one message; the last one's id de-duplicates it. */
   private publish(cmd: StepCommand, events: ExecutionEvent[]): Promise<void> {
-    return this.options.bus.publish(SUBJECTS.events(cmd.executionId), events, { msgId: events.at(-1)!.eventId });
+    return this.options.bus.publish(this.options.bus.names.subjects.events(cmd.executionId), events, { msgId: events.at(-1)!.eventId });
   }
 }
 

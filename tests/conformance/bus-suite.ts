@@ -2,12 +2,14 @@
  * The bus port's conformance suite. Every adapter runs the same cases:
  * at-least-once delivery, explicit ack, redelivery after the ack deadline and
  * after a nak, in-progress acks, dead letters after max deliveries, duplicate
- * publishes dropped by message id, work shared between consumers of one durable.
+ * publishes dropped by message id, work shared between consumers of one durable,
+ * durables declared before anyone consumes, and one maximum message size,
+ * refused at once and for good.
  */
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { describe, it } from 'node:test';
-import type { Bus, Delivery } from '../../platform/bus/index.ts';
+import { DEFAULT_MAX_MESSAGE_BYTES, type Bus, type Delivery } from '../../platform/bus/index.ts';
 
 export interface BusAdapter {
   name: string;
@@ -27,11 +29,11 @@ async function until(cond: () => boolean, ms = 5000): Promise<void> {
 
 export function busConformance(adapter: BusAdapter): void {
   describe(`bus conformance: ${adapter.name}`, () => {
-    const subject = (): string => `noetl.commands.t${randomUUID().slice(0, 8)}`;
+    const subject = (bus: Bus): string => bus.names.subjects.commands(`t${randomUUID().slice(0, 8)}`);
 
     it('delivers each message once to a consumer that acks, in order', async () => {
       const bus = await adapter.open();
-      const s = subject();
+      const s = subject(bus);
       const got: number[] = [];
       const sub = bus.consume<{ i: number }>({ durable: `d-${randomUUID()}`, filter: s, concurrency: 1 }, (m) => {
         got.push(m.data.i);
@@ -48,7 +50,7 @@ export function busConformance(adapter: BusAdapter): void {
 
     it('keeps messages published before the consumer exists', async () => {
       const bus = await adapter.open();
-      const s = subject();
+      const s = subject(bus);
       await bus.publish(s, { early: true }, { msgId: randomUUID() });
       const got: unknown[] = [];
       const sub = bus.consume({ durable: `d-${randomUUID()}`, filter: s, concurrency: 1 }, (m) => {
@@ -64,7 +66,7 @@ export function busConformance(adapter: BusAdapter): void {
 
     it('drops a publish whose message id was already seen', async () => {
       const bus = await adapter.open();
-      const s = subject();
+      const s = subject(bus);
       const id = randomUUID();
       await bus.publish(s, { n: 1 }, { msgId: id });
       await bus.publish(s, { n: 2 }, { msgId: id });
@@ -84,7 +86,7 @@ export function busConformance(adapter: BusAdapter): void {
 
     it('redelivers a message that was not acked within the ack deadline', async () => {
       const bus = await adapter.open();
-      const s = subject();
+      const s = subject(bus);
       const counts: number[] = [];
       const sub = bus.consume({ durable: `d-${randomUUID()}`, filter: s, concurrency: 1, ackWaitMs: 300 }, (m) => {
         counts.push(m.deliveryCount);
@@ -101,7 +103,7 @@ export function busConformance(adapter: BusAdapter): void {
 
     it('redelivers after a nak, and after a handler throws', async () => {
       const bus = await adapter.open();
-      const s = subject();
+      const s = subject(bus);
       const counts: number[] = [];
       const sub = bus.consume({ durable: `d-${randomUUID()}`, filter: s, concurrency: 1, ackWaitMs: 10_000 }, (m) => {
         counts.push(m.deliveryCount);
@@ -119,7 +121,7 @@ export function busConformance(adapter: BusAdapter): void {
 
     it('in-progress acks keep a long-running message from being redelivered', async () => {
       const bus = await adapter.open();
-      const s = subject();
+      const s = subject(bus);
       const counts: number[] = [];
       const sub = bus.consume({ durable: `d-${randomUUID()}`, filter: s, concurrency: 1, ackWaitMs: 400 }, async (m) => {
         counts.push(m.deliveryCount);
@@ -139,7 +141,7 @@ export function busConformance(adapter: BusAdapter): void {
 
     it('hands a message to the dead-letter callback after max deliveries', async () => {
       const bus = await adapter.open();
-      const s = subject();
+      const s = subject(bus);
       let deliveries = 0;
       const dead: { data: unknown; n: number }[] = [];
       const sub = bus.consume(
@@ -161,7 +163,7 @@ export function busConformance(adapter: BusAdapter): void {
 
     it('shares the work of one durable between its consumers, each message once', async () => {
       const bus = await adapter.open();
-      const s = subject();
+      const s = subject(bus);
       const durable = `d-${randomUUID()}`;
       const seen: { who: string; i: number }[] = [];
       const make = (who: string) =>
@@ -185,10 +187,10 @@ export function busConformance(adapter: BusAdapter): void {
 
     it('gives each durable its own copy of a message', async () => {
       const bus = await adapter.open();
-      const s = `noetl.events.${randomUUID().slice(0, 8)}`;
+      const s = bus.names.subjects.events(randomUUID().slice(0, 8));
       const got: string[] = [];
       const subs = ['x', 'y'].map((name) =>
-        bus.consume({ durable: `${name}-${randomUUID()}`, filter: 'noetl.events.>', concurrency: 1 }, (m) => {
+        bus.consume({ durable: `${name}-${randomUUID()}`, filter: bus.names.subjects.allEvents, concurrency: 1 }, (m) => {
           if (m.subject === s) got.push(name);
           m.ack();
           return Promise.resolve();
@@ -205,16 +207,17 @@ export function busConformance(adapter: BusAdapter): void {
     it('broadcasts control messages to every listener whose filter matches', async () => {
       const bus = await adapter.open();
       const got: string[] = [];
-      const a = bus.listen<{ n: number }>('noetl.control.>', (d, s) => got.push(`a:${s}:${d.n}`));
-      const b = bus.listen<{ n: number }>('noetl.control.cancel', (d) => got.push(`b:${d.n}`));
+      const { allControl, cancel, workers } = bus.names.subjects;
+      const a = bus.listen<{ n: number }>(allControl, (d, s) => got.push(`a:${s}:${d.n}`));
+      const b = bus.listen<{ n: number }>(cancel, (d) => got.push(`b:${d.n}`));
       await sleep(100);
-      await bus.broadcast('noetl.control.cancel', { n: 1 });
-      await bus.broadcast('noetl.control.workers', { n: 2 });
+      await bus.broadcast(cancel, { n: 1 });
+      await bus.broadcast(workers, { n: 2 });
       await until(() => got.length === 3);
-      assert.deepEqual(got.sort(), ['a:noetl.control.cancel:1', 'a:noetl.control.workers:2', 'b:1']);
+      assert.deepEqual(got.sort(), [`a:${cancel}:1`, `a:${workers}:2`, 'b:1']);
       a.unsubscribe();
       b.unsubscribe();
-      await bus.broadcast('noetl.control.cancel', { n: 3 });
+      await bus.broadcast(cancel, { n: 3 });
       await sleep(100);
       assert.equal(got.length, 3, 'no delivery after unsubscribe');
       await bus.close();
@@ -223,7 +226,58 @@ export function busConformance(adapter: BusAdapter): void {
     it('refuses to publish once closed, with a coded error', async () => {
       const bus = await adapter.open();
       await bus.close();
-      await assert.rejects(bus.publish(subject(), {}, { msgId: randomUUID() }), { code: 'E_BUS_CLOSED' });
+      await assert.rejects(bus.publish(subject(bus), {}, { msgId: randomUUID() }), { code: 'E_BUS_CLOSED' });
+    });
+
+    it('keeps messages for a declared durable until someone consumes it, with the declared redelivery', async () => {
+      const bus = await adapter.open();
+      const s = subject(bus);
+      const durable = `d-${randomUUID()}`;
+      await bus.declare({ durable, filter: s, ackWaitMs: 300, maxDeliver: 3 });
+      await bus.publish(s, { i: 1 }, { msgId: randomUUID() });
+      const counts: number[] = [];
+      const sub = bus.consume<{ i: number }>({ durable, filter: s, concurrency: 1, ackWaitMs: 300, maxDeliver: 3 }, (m) => {
+        counts.push(m.deliveryCount);
+        if (m.deliveryCount === 2) m.ack();
+        return Promise.resolve();
+      });
+      await sub.ready;
+      await until(() => counts.length === 2);
+      await sleep(500);
+      assert.deepEqual(counts, [1, 2], 'kept before the consumer came, redelivered once after 300 ms');
+      await sub.stop();
+      await bus.close();
+    });
+
+    it('takes a message of exactly its maximum size, and refuses one byte more at once, for good', async () => {
+      const bus = await adapter.open();
+      const max = bus.maxMessageBytes;
+      assert.ok(max >= 60_000 && max <= DEFAULT_MAX_MESSAGE_BYTES, `a limit near nats-server's max_payload (${max})`);
+      // `{"pad":"…"}`: 10 bytes of JSON around the padding.
+      const sized = (bytes: number) => ({ pad: 'x'.repeat(bytes - 10) });
+      assert.equal(Buffer.byteLength(JSON.stringify(sized(max))), max);
+      const s = subject(bus);
+      const got: number[] = [];
+      const sub = bus.consume<{ pad: string }>({ durable: `d-${randomUUID()}`, filter: s, concurrency: 1 }, (m) => {
+        got.push(m.data.pad.length);
+        m.ack();
+        return Promise.resolve();
+      });
+      await bus.publish(s, sized(max), { msgId: randomUUID() });
+      const t0 = Date.now();
+      await assert.rejects(bus.publish(s, sized(max + 1), { msgId: randomUUID() }), (e: unknown) => {
+        const error = e as { code?: string; retryable?: boolean; message: string };
+        return error.code === 'E_MESSAGE_TOO_LARGE' && error.retryable === false && error.message.includes(String(max));
+      });
+      // Multi-byte characters count as bytes, not characters.
+      await assert.rejects(bus.publish(s, { pad: 'é'.repeat(Math.ceil(max / 2)) }, { msgId: randomUUID() }), { code: 'E_MESSAGE_TOO_LARGE' });
+      await assert.rejects(bus.broadcast(bus.names.subjects.cancel, sized(max + 1)), { code: 'E_MESSAGE_TOO_LARGE' });
+      assert.ok(Date.now() - t0 < 1000, 'refused at once, not after retrying');
+      await until(() => got.length === 1);
+      await sleep(200);
+      assert.deepEqual(got, [max - 10], 'only the message within the limit arrived');
+      await sub.stop();
+      await bus.close();
     });
   });
 }

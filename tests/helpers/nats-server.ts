@@ -1,6 +1,8 @@
 /**
  * A real nats-server of the test's own, with JetStream, on a free loopback port
- * and a store directory of its own, so a test can stop and restart it.
+ * and a store directory of its own, so a test can stop and restart it. A test
+ * may add configuration (authorization, TLS, max_payload) and environment
+ * variables the configuration reads (`$NAME`).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
@@ -40,18 +42,32 @@ function portOpen(port: number): Promise<boolean> {
   });
 }
 
-export async function startNatsServer(options: { jetstream?: boolean } = {}): Promise<TestNatsServer> {
+export interface NatsServerOptions {
+  jetstream?: boolean;
+  /** nats-server configuration added to the listen address and store (e.g. an `authorization` block). */
+  config?: string;
+  /** Environment of the server process, for `$NAME` references in `config`. */
+  env?: Record<string, string>;
+}
+
+export async function startNatsServer(options: NatsServerOptions = {}): Promise<TestNatsServer> {
   if (!fs.existsSync(NATS_SERVER_BIN)) throw new Error(`nats-server not found at ${NATS_SERVER_BIN} (apt-get install nats-server)`);
   const port = await freePort();
-  const store = path.join(tempDir('noetl-nats-'), 'store');
+  const dir = tempDir('noetl-nats-');
+  const store = path.join(dir, 'store');
   let child: ChildProcess | undefined;
   const server: TestNatsServer = {
     url: `nats://127.0.0.1:${port}`,
     port,
     async start() {
       const args = ['-a', '127.0.0.1', '-p', String(port), '-sd', store];
+      if (options.config !== undefined) {
+        const file = path.join(dir, 'nats-server.conf');
+        fs.writeFileSync(file, options.config);
+        args.push('-c', file);
+      }
       if (options.jetstream !== false) args.unshift('-js');
-      child = spawn(NATS_SERVER_BIN, args, { stdio: 'ignore' });
+      child = spawn(NATS_SERVER_BIN, args, { stdio: 'ignore', env: { ...process.env, ...options.env } });
       for (let i = 0; i < 100; i++) {
         if (await portOpen(port)) return;
         await new Promise((r) => setTimeout(r, 50));

@@ -15,7 +15,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { openRuntime, type Runtime } from '../../cli/runtime.ts';
-import { loadConfig, SUBJECTS, type Config, type ExecutionEvent } from '../../platform/index.ts';
+import { loadConfig, type Config, type ExecutionEvent } from '../../platform/index.ts';
 import { buildApp } from '../../services/registry/index.ts';
 import { fixtureTree, tempDir } from '../helpers/workspace.ts';
 
@@ -225,7 +225,7 @@ describe('security: attacks on the embedded runtime', () => {
     const victim = await rt.supervisor.startExecution('attack/waits', { sleep: 1500 });
     const bystander = await rt.supervisor.startExecution('attack/waits', { sleep: 1500 });
     const forged = { type: 'step.skipped', step: 'no_such_step', eventId: `${victim}:forged`, executionId: victim, at: new Date().toISOString() };
-    await rt.bus.publish(SUBJECTS.events(victim), [forged], { msgId: forged.eventId });
+    await rt.bus.publish(rt.bus.names.subjects.events(victim), [forged], { msgId: forged.eventId });
     const poisoned = await rt.supervisor.waitFor(victim);
     assert.equal(poisoned.status, 'failed');
     assert.equal(poisoned.error?.code, 'E_EXECUTION_POISONED');
@@ -246,7 +246,7 @@ describe('security: attacks on the embedded runtime', () => {
       type: 'step.completed', step: 'build', attempt: 1, durationMs: 1, result: artifact, eventId: `${id}:forged-complete`, executionId: id, at: new Date().toISOString(),
       quality: { productId: 'attack.scores', contractVersion: '1.0.0', passed: true, checks: [], conformance: [], artifact, materializationId: `${id}.build.1` },
     };
-    await rt.bus.publish(SUBJECTS.events(id), [forged], { msgId: forged.eventId });
+    await rt.bus.publish(rt.bus.names.subjects.events(id), [forged], { msgId: forged.eventId });
     const state = await rt.supervisor.waitFor(id);
     assert.equal(state.status, 'failed');
     assert.equal(state.error?.code, 'E_OUTCOME_REJECTED');

@@ -16,7 +16,7 @@ import { EventEmitter } from 'node:events';
 import { formatDiagnostic } from '../../../common/diagnostics.ts';
 import { NoetlError, asNoetlError } from '../../../common/errors.ts';
 import { EXPRESSIONS, evaluateValue } from '../../../common/expressions.ts';
-import { eventsOf, SUBJECTS, unitFields, type Bus, type Delivery, type EventsMessage, type ExecutionEvent, type ExecutionEventBody, type StepCommand, type Subscription, type TableRef } from '../../../platform/bus/index.ts';
+import { eventsOf, unitFields, type Bus, type Delivery, type EventsMessage, type ExecutionEvent, type ExecutionEventBody, type StepCommand, type Subscription, type TableRef } from '../../../platform/bus/index.ts';
 import type { ArtifactStore, Db, LineageTransport, ParentCommand } from '../../../platform/index.ts';
 import type { Logger } from '../../../platform/log/logger.ts';
 import { parsePlaybook, PLAYBOOK_TOOL, resultReads, type Playbook } from '../dsl/index.ts';
@@ -30,6 +30,7 @@ import { ExecutionStore } from './execution-store.ts';
 import { DEFAULT_POOLS, routeSteps, type PoolConfig } from './pools.ts';
 import type { Running } from './running.ts';
 import { TrailingGraph } from './trailing-graph.ts';
+import { settleUnknownEvents } from './unknown-events.ts';
 import { checkWorkload } from './workload.ts';
 
 /** What to do when commands cannot be sent for a reason retrying may cure: retry later, or throw to the caller. */
@@ -72,8 +73,9 @@ export class Supervisor {
 
   /** Starts consuming worker events. */
   start(): void {
+    const { durables, subjects } = this.options.bus.names;
     this.subscription = this.options.bus.consume<EventsMessage>(
-      { durable: 'orchestrator', filter: SUBJECTS.allEvents, concurrency: 64, maxDeliver: 100, prefetch: 256 },
+      { durable: durables.orchestrator, filter: subjects.allEvents, concurrency: 64, maxDeliver: 100, prefetch: 256 },
       (m) => this.onDelivery(m),
     );
   }
@@ -143,7 +145,7 @@ export class Supervisor {
     await this.serial(executionId, run, async () => {
       if (run.state.status !== 'running') return;
       await this.commit(run, [this.own(run, { type: 'execution.cancelled', reason }, 'cancelled')]);
-      await this.options.bus.broadcast(SUBJECTS.cancel, { executionId, reason });
+      await this.options.bus.broadcast(this.options.bus.names.subjects.cancel, { executionId, reason });
     });
     for (const child of await this.store.runningChildren(executionId)) await this.cancel(child, `the parent execution ${executionId} was cancelled: ${reason}`);
     return run.state;
@@ -217,8 +219,7 @@ export class Supervisor {
       return;
     }
     if (!run) {
-      this.options.log.warn('event for an unknown execution dropped', { execution: event.executionId, type: event.type });
-      m.term();
+      await settleUnknownEvents(this.options.db, this.options.log, m);
       return;
     }
     run.inbox.push(m);
@@ -398,7 +399,7 @@ export class Supervisor {
       this.forgetLater(run);
     }
     for (const e of written) this.emitter.emit('event', e);
-    await this.options.bus.broadcast(SUBJECTS.cancel, { executionId, reason: error.message }).catch(() => undefined);
+    await this.options.bus.broadcast(this.options.bus.names.subjects.cancel, { executionId, reason: error.message }).catch(() => undefined);
     if (row.parent_command) {
       const p = row.parent_command;
       const parentError = { ...error, message: `sub-playbook execution ${executionId} failed: ${error.message}` };
@@ -463,7 +464,7 @@ export class Supervisor {
   private async send(run: Running, d: Dispatch): Promise<void> {
     const command = commandOf(run, d);
     if (command.tool.kind === PLAYBOOK_TOOL) await this.startChild(run, command);
-    else await this.options.bus.publish(SUBJECTS.commands(run.pools.get(d.step)!), command, { msgId: command.commandId });
+    else await this.options.bus.publish(this.options.bus.names.subjects.commands(run.pools.get(d.step)!), command, { msgId: command.commandId });
   }
 
   /**
@@ -507,7 +508,7 @@ export class Supervisor {
   private async publishToParent(parent: ParentCommand, body: ExecutionEventBody, outcome: string): Promise<void> {
     const eventId = `${parent.commandId}:${outcome}`;
     const event: ExecutionEvent = { ...body, eventId, executionId: parent.executionId, at: new Date().toISOString() };
-    await this.options.bus.publish(SUBJECTS.events(parent.executionId), [event], { msgId: eventId });
+    await this.options.bus.publish(this.options.bus.names.subjects.events(parent.executionId), [event], { msgId: eventId });
   }
 
   /** Steps each pool can still take: its limit less the steps dispatched or running there. */

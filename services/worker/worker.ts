@@ -13,6 +13,7 @@ import { NoetlError, asNoetlError } from '../../common/errors.ts';
 import { partitionColumns, type Contract } from '../../contracts/index.ts';
 import type { RunEventType } from '../../lineage/index.ts';
 import { SUBJECTS, unitFields, type Bus, type Delivery, type ErrorInfo, type ExecutionEvent, type ExecutionEventBody, type QualityReport, type StepCommand, type StepResult, type Subscription, type TableRef } from '../../platform/bus/index.ts';
+import type { PythonSandboxMode } from '../../platform/config/config.ts';
 import { redact, type Logger } from '../../platform/log/logger.ts';
 import type { ArtifactStore } from './artifacts/artifact-store.ts';
 import { LocalArtifactStore } from './artifacts/local-store.ts';
@@ -35,6 +36,8 @@ export interface WorkerOptions {
   secrets?: Record<string, string>;
   /** The python3 python steps run with. */
   python?: string;
+  /** How python steps are isolated: a bubblewrap sandbox per step (the default) or none. */
+  pythonSandbox?: PythonSandboxMode;
   /** Staged artifacts of an execution untouched this long are removed (checked at start and hourly). */
   stagingMaxAgeMs?: number;
 }
@@ -176,7 +179,7 @@ export class Worker {
         if (value === undefined) throw new NoetlError('E_CREDENTIAL_MISSING', `worker ${this.id} has no credential "${name}" for domain ${cmd.domain}: set NOETL_SECRET_${cmd.domain.toUpperCase()}__${name.toUpperCase()} where the workers run`);
         return value;
       };
-      const result = await untilAborted(runTools({ signal, heartbeat, log, command: cmd, artifacts: this.artifacts, duckdb, outputPath, lineage, credential, output, secrets: Object.values(this.options.secrets ?? {}), python: this.options.python ?? 'python3' }, this.id), signal);
+      const result = await untilAborted(runTools({ signal, heartbeat, log, command: cmd, artifacts: this.artifacts, duckdb, outputPath, lineage, credential, output, secrets: Object.values(this.options.secrets ?? {}), python: this.options.python ?? 'python3', pythonSandbox: this.options.pythonSandbox ?? 'bwrap' }, this.id), signal);
       if (!cmd.produces) return { ok: true, result };
       return await this.gate(cmd, result, duckdb);
     } catch (e) {

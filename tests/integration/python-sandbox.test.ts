@@ -227,6 +227,19 @@ describe('python sandbox', () => {
     }
   }
 
+  it('dies with its worker: a worker killed mid-step leaves no process of the script behind', async () => {
+    const marker = `noetl-sandbox-orphan-${process.pid}-${Date.now()}`;
+    const worker = spawn(process.execPath, ['--import', 'tsx', path.join(REPO_ROOT, 'tests/fixtures/sandbox/sleeping-step.ts'), marker], { cwd: REPO_ROOT, stdio: 'ignore' });
+    const exited = new Promise((resolve) => worker.on('exit', resolve));
+    try {
+      assert.ok(await until(() => processesWith(marker).length > 0, 20_000), 'the script started its child');
+    } finally {
+      worker.kill('SIGKILL');
+      await exited;
+    }
+    assert.ok(await until(() => processesWith(marker).length === 0, 5_000), `left behind: ${processesWith(marker).join(', ')}`);
+  });
+
   it('gets only the credentials its step names, through the runner, never in its environment or a command line', async () => {
     const script = [
       'import glob, hashlib, os, noetl',

@@ -170,6 +170,9 @@ function bwrapSandbox(bwrap: string, host: HostLayout, interpreter: Interpreter,
       const env = {
         PATH: `${path.dirname(interpreter.executable)}:/usr/local/bin:/usr/bin:/bin`,
         HOME: JAIL_STEP_DIR,
+        // There is no /etc/passwd to look the user up in.
+        USER: 'nobody',
+        LOGNAME: 'nobody',
         TMPDIR: '/tmp',
         LANG: 'C.UTF-8',
         PYTHONUNBUFFERED: '1',

@@ -2,9 +2,9 @@
  * `python`: a script run by python3 in a subprocess, with a time and a memory
  * limit, in a sandbox of its own (python/sandbox.ts): it sees its inputs, its
  * own folder and the credentials its step names, nothing else of the worker,
- * and no network unless the step says `network: true`. Inputs are table references handed over as Parquet paths (read in
- * place; `input_format: jsonl` adds a JSON Lines copy for a python without
- * pyarrow). The script writes rows (`noetl.write_rows`, or Parquet itself at
+ * and no network unless the step says `network: true`. Inputs are table
+ * references handed over as Parquet paths (read in place; `input_format:
+ * jsonl` adds a JSON Lines copy for a python without pyarrow). The script writes rows (`noetl.write_rows`, or Parquet itself at
  * `noetl.output_parquet`) for a table result, or `noetl.result(value)` for a
  * value (or Arrow IPC at `noetl.output_arrow`). Its stdout and stderr go into the step's events, secrets redacted.
  *

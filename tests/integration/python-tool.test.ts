@@ -62,6 +62,17 @@ describe('python tool', () => {
     assert.deepEqual((result as TableRef).schema, numbers.schema);
   });
 
+  it('a Parquet file the script leaves at noetl.output_parquet becomes the table, the worker\'s own file', async () => {
+    const script = "import noetl, os, shutil\nshutil.copy(noetl.inputs['numbers']['path'], noetl.output_parquet)\nos.chmod(noetl.output_parquet, 0o6777)";
+    const { result } = await bench.run({ kind: 'python', inputs: { numbers: '{{ results.numbers }}' }, script }, { results: { numbers } });
+    assert.equal(result.kind, 'table');
+    assert.equal(result.rows, 1000);
+    assert.deepEqual(result.schema, numbers.schema);
+    const stat = fs.statSync(bench.store.resolve(result.uri));
+    assert.equal(stat.uid, process.getuid!(), 'not the sandbox user\'s');
+    assert.equal(stat.mode & 0o7777, 0o644, 'neither writable by others nor setuid');
+  });
+
   it('fails with the end of stderr when the script raises', async () => {
     await assert.rejects(bench.run({ kind: 'python', script: "raise ValueError('bad row 7')" }), (e: unknown) => e instanceof NoetlError && e.code === 'E_TOOL_FAILED' && /ValueError: bad row 7/.test(e.message));
   });

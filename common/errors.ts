@@ -48,6 +48,7 @@ export const ERROR_CATALOGUE = {
   E_TOOL_FAILED: { retryable: true, meaning: 'a tool raised an error while running a step' },
   E_HTTP_STATUS: { retryable: false, meaning: 'an HTTP request of a step answered with a client-error status' },
   E_TOOL_LIMIT: { retryable: false, meaning: 'a step\'s process went over its time or memory limit and was stopped' },
+  E_SANDBOX_UNAVAILABLE: { retryable: false, meaning: 'a worker cannot start the sandbox python steps run in (bubblewrap missing or without namespaces)' },
   E_TOOL_SQL: { retryable: false, meaning: 'a SQL statement of a step failed' },
   E_QUALITY_GATE_FAILED: { retryable: false, meaning: 'a product output broke an error-level check of its contract' },
   E_SCHEMA_NONCONFORMANT: { retryable: false, meaning: 'a product output does not have the columns and types of its contract' },

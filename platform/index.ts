@@ -1,5 +1,5 @@
 /** Shared adapters: configuration, database, bus, logging and the domains folder. */
-export { loadConfig, redactUrl, CONFIG_VARIABLES, type Config, type LogLevel, type PoolSpec } from './config/config.ts';
+export { loadConfig, redactUrl, CONFIG_VARIABLES, type Config, type LogLevel, type PoolSpec, type PythonSandboxMode } from './config/config.ts';
 export { openDatabase, preparedAs, type Database, type DatabaseTarget, type Db } from './database/database.ts';
 export { migrate, readMigrations, type Migration, type MigrationReport } from './database/migrator.ts';
 export type { ParentCommand, Schema } from './database/schema.ts';

@@ -12,6 +12,9 @@ import { splitNatsUrl, type NatsCredentials } from '../bus/nats-connection.ts';
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
 
+/** How python steps are isolated: a bubblewrap sandbox per step, or none (a trusted single-user machine only). */
+export type PythonSandboxMode = 'bwrap' | 'none';
+
 export interface Config {
   /** Working directory for embedded data: database, artifacts. */
   home: string;
@@ -42,6 +45,8 @@ export interface Config {
   stagingMaxAgeMs: number;
   /** The python3 the python tool runs. */
   python: string;
+  /** How python steps are isolated (NOETL_PYTHON_SANDBOX). */
+  pythonSandbox: PythonSandboxMode;
   /** The credentials this process can hand to steps, by `<domain>/<name>` (from NOETL_SECRET_<DOMAIN>__<NAME>). */
   secrets: Record<string, string>;
 }
@@ -80,6 +85,11 @@ export const CONFIG_VARIABLES = [
   { name: 'NOETL_SECRET_<DOMAIN>__<NAME>', meaning: 'a credential a worker hands to steps of that domain that name it in their keychain', default: '(none)' },
   { name: 'NOETL_STAGING_MAX_AGE', meaning: 'staged (unpublished) artifacts of an execution untouched this long are removed by the workers', default: '24h' },
   { name: 'NOETL_PYTHON', meaning: 'the python3 executable workers run python steps with', default: 'python3' },
+  {
+    name: 'NOETL_PYTHON_SANDBOX',
+    meaning: 'how python steps are isolated: bwrap (each step in a bubblewrap sandbox) or none (unsandboxed: only on a trusted single-user machine)',
+    default: 'bwrap',
+  },
   { name: 'NOETL_LINEAGE_TRANSPORTS', meaning: 'where OpenLineage events also go, comma-separated: an http(s) URL, file:<path>, bus', default: '(none)' },
 ] as const;
 
@@ -114,6 +124,7 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
     lineageTransports: (get('NOETL_LINEAGE_TRANSPORTS') ?? '').split(',').map((s) => s.trim()).filter(Boolean),
     stagingMaxAgeMs: duration('NOETL_STAGING_MAX_AGE', get('NOETL_STAGING_MAX_AGE'), 24 * 3_600_000),
     python: get('NOETL_PYTHON') ?? 'python3',
+    pythonSandbox: oneOf('NOETL_PYTHON_SANDBOX', get('NOETL_PYTHON_SANDBOX'), ['bwrap', 'none'] as const, 'bwrap'),
     secrets: secretsOf(env),
   };
 }

@@ -13,6 +13,7 @@ import { NoetlError, asNoetlError } from '../../common/errors.ts';
 import { partitionColumns, type Contract } from '../../contracts/index.ts';
 import type { RunEventType } from '../../lineage/index.ts';
 import { unitFields, type Bus, type Delivery, type ErrorInfo, type ExecutionEvent, type ExecutionEventBody, type QualityReport, type StepCommand, type StepResult, type Subscription, type TableRef } from '../../platform/bus/index.ts';
+import type { PythonSandboxMode } from '../../platform/config/config.ts';
 import { LocalArtifactStore, type ArtifactStore } from '../../platform/index.ts';
 import { redact, type Logger } from '../../platform/log/logger.ts';
 import { mergePartitions, writtenPartitions } from './gate/partitions.ts';
@@ -37,6 +38,8 @@ export interface WorkerOptions {
   secrets?: Record<string, string>;
   /** The python3 python steps run with. */
   python?: string;
+  /** How python steps are isolated: a bubblewrap sandbox per step (the default) or none. */
+  pythonSandbox?: PythonSandboxMode;
   /** Staged artifacts of an execution untouched this long are removed (checked at start and hourly). */
   stagingMaxAgeMs?: number;
 }
@@ -190,7 +193,8 @@ export class Worker {
         if (value === undefined) throw new NoetlError('E_CREDENTIAL_MISSING', `worker ${this.id} has no credential "${name}" for domain ${cmd.domain}: set NOETL_SECRET_${cmd.domain.toUpperCase()}__${name.toUpperCase()} where the workers run`);
         return value;
       };
-      const context = { ...run, command: cmd, artifacts: this.artifacts, duckdb, outputPath, credential, secrets: Object.values(this.options.secrets ?? {}), python: this.options.python ?? 'python3' };
+      const tools = { python: this.options.python ?? 'python3', pythonSandbox: this.options.pythonSandbox ?? 'bwrap' };
+      const context = { ...run, ...tools, command: cmd, artifacts: this.artifacts, duckdb, outputPath, credential, secrets: Object.values(this.options.secrets ?? {}) };
       const result = await untilAborted(runTools(context, this.id), signal);
       // Work that blocked the event loop (templates, a driver) can end past the timeout before the timer fires.
       if (deadline !== undefined && Date.now() > deadline) throw new NoetlError('E_STEP_TIMEOUT', `step "${cmd.step}" ran longer than its timeout of ${cmd.timeoutMs} ms`);

@@ -1,5 +1,6 @@
 /** The python tool with the real python3: tables in and out by reference, values, limits, captured output with secrets redacted. */
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import { NoetlError } from '../../common/errors.ts';
 import type { StepResult, TableRef } from '../../platform/bus/messages.ts';
@@ -53,9 +54,23 @@ describe('python tool', () => {
   it('an Arrow IPC file the script leaves at noetl.output_arrow becomes the Parquet table', async () => {
     const ipc = path.join(tempDir(), 'made.arrow');
     parquetToArrowIpc(bench.store.resolve(numbers.uri), ipc);
-    const { result } = await bench.run({ kind: 'python', script: `import noetl, shutil\nshutil.copy(${JSON.stringify(ipc)}, noetl.output_arrow)` });
+    // The script sees no file outside its step (it is sandboxed): the IPC bytes travel in the script itself.
+    const bytes = fs.readFileSync(ipc).toString('base64');
+    const script = `import base64, noetl\nopen(noetl.output_arrow, 'wb').write(base64.b64decode(${JSON.stringify(bytes)}))`;
+    const { result } = await bench.run({ kind: 'python', script });
     assert.equal((result as TableRef).rows, 1000);
     assert.deepEqual((result as TableRef).schema, numbers.schema);
+  });
+
+  it('a Parquet file the script leaves at noetl.output_parquet becomes the table, the worker\'s own file', async () => {
+    const script = "import noetl, os, shutil\nshutil.copy(noetl.inputs['numbers']['path'], noetl.output_parquet)\nos.chmod(noetl.output_parquet, 0o6777)";
+    const { result } = await bench.run({ kind: 'python', inputs: { numbers: '{{ results.numbers }}' }, script }, { results: { numbers } });
+    assert.equal(result.kind, 'table');
+    assert.equal(result.rows, 1000);
+    assert.deepEqual(result.schema, numbers.schema);
+    const stat = fs.statSync(bench.store.resolve(result.uri));
+    assert.equal(stat.uid, process.getuid!(), 'not the sandbox user\'s');
+    assert.equal(stat.mode & 0o7777, 0o644, 'neither writable by others nor setuid');
   });
 
   it('fails with the end of stderr when the script raises', async () => {

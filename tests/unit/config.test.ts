@@ -25,11 +25,16 @@ describe('configuration', () => {
     assert.equal(c.workerConcurrency, 8);
   });
 
-  for (const [name, value] of [['NOETL_PORT', '80a'], ['NOETL_PORT', '70000'], ['NOETL_LOG_LEVEL', 'loud'], ['NOETL_DATABASE_URL', 'mysql://x'], ['NOETL_NATS_URL', 'not a url'], ['NOETL_WORKER_CONCURRENCY', '0']] as const) {
+  for (const [name, value] of [['NOETL_PORT', '80a'], ['NOETL_PORT', '70000'], ['NOETL_LOG_LEVEL', 'loud'], ['NOETL_DATABASE_URL', 'mysql://x'], ['NOETL_NATS_URL', 'not a url'], ['NOETL_WORKER_CONCURRENCY', '0'], ['NOETL_PYTHON_SANDBOX', 'off']] as const) {
     it(`fails fast on ${name}=${value}, naming the variable`, () => {
       assert.throws(() => loadConfig({ [name]: value }), (e: unknown) => (e as { code?: string }).code === 'E_CONFIG_INVALID' && (e as Error).message.startsWith(`${name}=`));
     });
   }
+
+  it('sandboxes python steps with bubblewrap unless told none', () => {
+    assert.equal(loadConfig({}).pythonSandbox, 'bwrap');
+    assert.equal(loadConfig({ NOETL_PYTHON_SANDBOX: 'none' }).pythonSandbox, 'none');
+  });
 
   it('parses worker pools with labels and limits', () => {
     assert.deepEqual(loadConfig({}).pools, [{ name: 'default', labels: ['cpu'], maxInFlight: 64 }]);

@@ -55,6 +55,11 @@ function checkStep(p: Playbook, s: Step, names: ReadonlySet<string>, ctx: CheckC
     if (credential !== undefined && (typeof credential !== 'string' || !p.keychain.some((k) => k.name === credential))) {
       report('E_PLAYBOOK_UNDEFINED_CREDENTIAL', [...at, 'credential'], `step "${s.name}" uses credential ${JSON.stringify(credential)}, which the playbook's keychain does not declare`);
     }
+    // A python step's process gets exactly the credentials it lists: each must be declared too.
+    (Array.isArray(t.credentials) ? (t.credentials as unknown[]) : []).forEach((name, j) => {
+      if (p.keychain.some((k) => k.name === name)) return;
+      report('E_PLAYBOOK_UNDEFINED_CREDENTIAL', [...at, 'credentials', j], `step "${s.name}" lists credential ${JSON.stringify(name)}, which the playbook's keychain does not declare`);
+    });
   });
   for (const a of s.next) {
     if (!names.has(a.step)) report('E_PLAYBOOK_UNDEFINED_STEP', [...a.path, 'step'], `step "${s.name}" goes next to "${a.step}", which is not defined${suggest(a.step, names)}`);

@@ -5,6 +5,7 @@
  */
 import type { DuckDBInstance } from '@duckdb/node-api';
 import type { ColumnLineage, DatasetRef } from '../../../lineage/index.ts';
+import type { PythonSandboxMode } from '../../../platform/config/config.ts';
 import type { Logger } from '../../../platform/log/logger.ts';
 import type { StepCommand, StepResult, TableRef } from '../../../platform/bus/messages.ts';
 import type { ArtifactStore } from '../../../platform/index.ts';
@@ -32,6 +33,8 @@ export interface ToolContext {
   secrets: string[];
   /** The python3 executable (NOETL_PYTHON). */
   python: string;
+  /** How python steps are isolated (NOETL_PYTHON_SANDBOX). */
+  pythonSandbox: PythonSandboxMode;
 }
 
 export interface ToolOutput {

@@ -1,15 +1,24 @@
 """The noetl python tool's runner: sets the step's limits, gives the script a
 `noetl` module, and runs it. Only the standard library: the worker's python may
-have nothing else. Started by the worker as `python3 runner.py <context.json>`.
+have nothing else. Started by the worker as `python3 runner.py <context.json>`,
+usually inside the step's sandbox. The credentials the step names arrive as one
+JSON object on stdin (a pipe from the worker): never in the environment, on the
+command line or in a file.
 """
 import json
+import os
 import resource
 import runpy
 import sys
 import types
 
+os.chdir(os.path.dirname(os.path.abspath(sys.argv[1])))  # the step's own folder, beside its context
 with open(sys.argv[1], encoding="utf-8") as f:
     ctx = json.load(f)
+
+_credentials = json.loads(sys.stdin.read() or "{}")
+sys.stdin.close()
+sys.stdin = open(os.devnull, encoding="utf-8")
 
 limit = ctx["memory_limit_bytes"]
 resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
@@ -50,12 +59,9 @@ def result(value):
 
 def credential(name):
     """A credential the step names in `credentials`; never print it."""
-    import os
-
-    key = "NOETL_CREDENTIAL_" + name.upper()
-    if key not in os.environ:
+    if name not in _credentials:
         raise KeyError(f"credential {name!r} is not given to this step: list it in the step's `credentials`")
-    return os.environ[key]
+    return _credentials[name]
 
 
 noetl.read_rows = read_rows

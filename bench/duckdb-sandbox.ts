@@ -97,14 +97,14 @@ async function seed(store: LocalArtifactStore, db: DuckDBInstance): Promise<Tabl
   return { kind: 'table', uri: store.uriOf(file), format: 'parquet', schema: [{ name: 'i', type: 'BIGINT' }], rows: 10_000, bytes, sha256 };
 }
 
-function context(command: StepCommand, store: LocalArtifactStore, duckdb: DuckDBInstance, outputPath: string): ToolContext {
+function context(command: StepCommand, store: LocalArtifactStore, db: DuckDBInstance, outputPath: string): ToolContext {
   return {
     signal: new AbortController().signal,
     heartbeat: () => undefined,
     log: createLogger({ level: 'error' }),
     command,
     artifacts: store,
-    duckdb,
+    duckdb: () => db.connect(),
     outputPath,
     lineage: {},
     output: {},

@@ -49,7 +49,7 @@ export async function pythonSandboxBench(runs: number): Promise<void> {
       log: createLogger({ level: 'error' }),
       command,
       artifacts: store,
-      duckdb,
+      duckdb: () => duckdb.connect(),
       outputPath: store.stagingPath('bench', name, 1),
       lineage: {},
       output: {},

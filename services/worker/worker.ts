@@ -8,7 +8,6 @@
  */
 import { randomUUID } from 'node:crypto';
 import os from 'node:os';
-import type { DuckDBInstance } from '@duckdb/node-api';
 import { NoetlError, asNoetlError } from '../../common/errors.ts';
 import { partitionColumns, type Contract } from '../../contracts/index.ts';
 import type { RunEventType } from '../../lineage/index.ts';
@@ -20,7 +19,7 @@ import { mergePartitions, writtenPartitions } from './gate/partitions.ts';
 import { describeGateFailure, runQualityGate } from './gate/quality-gate.ts';
 import { commandConsumer } from './command-consumer.ts';
 import { commandAccess, gateRefs } from './sandbox/command-access.ts';
-import { DuckDbSandbox } from './sandbox/duckdb-sandbox.ts';
+import { DuckDbSandbox, type CommandDatabase } from './sandbox/duckdb-sandbox.ts';
 import { stepLineage } from './step-lineage.ts';
 import { describeParquet, runTools, type ToolLineage, type ToolOutput } from './tools/index.ts';
 
@@ -183,18 +182,18 @@ export class Worker {
 
   private async execute(cmd: StepCommand, run: RunContext): Promise<Outcome> {
     const { signal, deadline, log } = run;
-    let duckdb: DuckDBInstance | undefined;
+    let database: CommandDatabase | undefined;
     try {
       signal.throwIfAborted();
       const outputPath = this.artifacts.stagingPath(cmd.executionId, unitFileName(cmd), cmd.attempt);
-      duckdb = await this.sandbox.open(commandAccess(cmd, this.artifacts, outputPath));
+      database = this.sandbox.forCommand(commandAccess(cmd, this.artifacts, outputPath));
       const credential = (name: string): string => {
         const value = this.options.secrets?.[`${cmd.domain}/${name}`];
         if (value === undefined) throw new NoetlError('E_CREDENTIAL_MISSING', `worker ${this.id} has no credential "${name}" for domain ${cmd.domain}: set NOETL_SECRET_${cmd.domain.toUpperCase()}__${name.toUpperCase()} where the workers run`);
         return value;
       };
       const tools = { python: this.options.python ?? 'python3', pythonSandbox: this.options.pythonSandbox ?? 'bwrap' };
-      const context = { ...run, ...tools, command: cmd, artifacts: this.artifacts, duckdb, outputPath, credential, secrets: Object.values(this.options.secrets ?? {}) };
+      const context = { ...run, ...tools, command: cmd, artifacts: this.artifacts, duckdb: database.connect, outputPath, credential, secrets: Object.values(this.options.secrets ?? {}) };
       const result = await untilAborted(runTools(context, this.id), signal);
       // Work that blocked the event loop (templates, a driver) can end past the timeout before the timer fires.
       if (deadline !== undefined && Date.now() > deadline) throw new NoetlError('E_STEP_TIMEOUT', `step "${cmd.step}" ran longer than its timeout of ${cmd.timeoutMs} ms`);
@@ -207,7 +206,7 @@ export class Worker {
       log.warn('step failed', { code: err.code, error: message });
       return { ok: false, error: { code: err.code, message, retryable: err.retryable } };
     } finally {
-      if (duckdb) this.sandbox.release(duckdb);
+      database?.release();
     }
   }
 

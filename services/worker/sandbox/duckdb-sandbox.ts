@@ -8,7 +8,7 @@
  * a few fresh ones are kept warm; a warm one has never run anything.
  */
 import path from 'node:path';
-import { DuckDBInstance } from '@duckdb/node-api';
+import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 import { sqlLiteral } from '../../../contracts/index.ts';
 
 /** What one command's DuckDB may touch. */
@@ -28,6 +28,12 @@ const BASE_OPTIONS = {
   allow_community_extensions: 'false',
 };
 
+/** One command's database, as its tools see it. */
+export interface CommandDatabase {
+  connect: () => Promise<DuckDBConnection>;
+  release: () => void;
+}
+
 export class DuckDbSandbox {
   private readonly ready: Promise<DuckDBInstance>[] = [];
 
@@ -40,7 +46,21 @@ export class DuckDbSandbox {
     await Promise.all(this.ready.map((p) => p.catch(() => undefined)));
   }
 
-  /** A fresh database that can touch only what `access` names; close it when the command is done. */
+  /**
+   * A command's database, opened the first time a tool connects to it (most
+   * commands never do): connect as often as the command needs, release once.
+   */
+  forCommand(access: DuckDbAccess): CommandDatabase {
+    let opened: Promise<DuckDBInstance> | undefined;
+    return {
+      connect: async () => (await (opened ??= this.open(access))).connect(),
+      release: () => {
+        opened?.then((db) => this.release(db), () => undefined);
+      },
+    };
+  }
+
+  /** A fresh database that can touch only what `access` names; release it when the command is done. */
   async open(access: DuckDbAccess): Promise<DuckDBInstance> {
     const instance = await (this.ready.shift() ?? create());
     try {

@@ -124,7 +124,7 @@ async function query(ctx: ToolContext, client: ClickHouseClient, sql: string): P
   } finally {
     await new Promise<void>((resolve) => file.end(resolve));
   }
-  const conn = await ctx.duckdb.connect();
+  const conn = await ctx.duckdb();
   try {
     const source = rows === 0 ? 'SELECT NULL AS empty WHERE false' : `SELECT * FROM read_json_auto(${sqlLiteral(jsonl)}, format = 'newline_delimited')`;
     await conn.run(`COPY (${source}) TO ${sqlLiteral(ctx.outputPath)} (FORMAT PARQUET)`);
@@ -144,7 +144,7 @@ async function insert(ctx: ToolContext, client: ClickHouseClient, spec: { table?
   const ref = evaluateValue(spec.from, templateScope(ctx.command)) as Partial<TableRef> | null;
   if (ref?.kind !== 'table' || typeof ref.uri !== 'string') throw new NoetlError('E_PLAYBOOK_INVALID', `step "${step}": clickhouse insert "from" is not a table reference (give e.g. "{{ results.<step> }}")`);
   const jsonl = `${ctx.outputPath}.jsonl`;
-  const conn = await ctx.duckdb.connect();
+  const conn = await ctx.duckdb();
   try {
     await conn.run(`COPY (SELECT * FROM read_parquet(${sqlLiteral(ctx.artifacts.resolve(ref.uri))})) TO ${sqlLiteral(jsonl)} (FORMAT JSON)`);
   } finally {

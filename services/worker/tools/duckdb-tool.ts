@@ -31,7 +31,7 @@ export const duckdbTool: Tool = {
     const binder = sqlBinder();
     const scope = { ...templateScope(ctx.command), product: productReader(ctx, binder) };
     const sql = renderBound(query, scope, binder, { deadline: ctx.deadline }).trim().replace(/;\s*$/, '');
-    const conn = await ctx.duckdb.connect();
+    const conn = await ctx.duckdb();
     const stopBeating = every(5_000, ctx.heartbeat);
     const onAbort = (): void => conn.interrupt();
     ctx.signal.addEventListener('abort', onAbort);

@@ -117,7 +117,7 @@ async function result(ctx: ToolContext, text: string, inlineLimit: number): Prom
   if (!Array.isArray(value)) throw new NoetlError('E_TOOL_FAILED', `step "${ctx.command.step}": the answer is ${Buffer.byteLength(text)} bytes, over inline_limit, and not a JSON array that could become a table`);
   const json = `${ctx.outputPath}.json`;
   fs.writeFileSync(json, value.map((r) => JSON.stringify(r)).join('\n'));
-  const conn = await ctx.duckdb.connect();
+  const conn = await ctx.duckdb();
   try {
     await conn.run(`COPY (SELECT * FROM read_json_auto(${sqlLiteral(json)}, format = 'newline_delimited')) TO ${sqlLiteral(ctx.outputPath)} (FORMAT PARQUET)`);
     return await describeParquet(conn, ctx.artifacts, ctx.outputPath);

@@ -95,7 +95,7 @@ function read(cursor: Cursor<Record<string, unknown>>, n: number): Promise<Batch
 async function toParquet(ctx: Parameters<Tool['run']>[0], ndjson: string, fields: { name: string; dataTypeID: number }[]) {
   const columns = fields.map((f) => `${sqlLiteral(f.name)}: ${sqlLiteral(TYPES[f.dataTypeID] ?? 'VARCHAR')}`).join(', ');
   const select = fields.map((f) => quoteIdent(f.name)).join(', ');
-  const conn = await ctx.duckdb.connect();
+  const conn = await ctx.duckdb();
   try {
     await conn.run(`COPY (SELECT ${select} FROM read_json(${sqlLiteral(ndjson)}, format = 'newline_delimited', columns = {${columns}})) TO ${sqlLiteral(ctx.outputPath)} (FORMAT PARQUET)`);
     return await describeParquet(conn, ctx.artifacts, ctx.outputPath);
@@ -111,7 +111,7 @@ async function toParquet(ctx: Parameters<Tool['run']>[0], ndjson: string, fields
  * through DuckDB's parser, which reads PostgreSQL's SELECT syntax.
  */
 async function reportLineage(ctx: Parameters<Tool['run']>[0], client: pg.Client, sql: string, outputColumns: string[]): Promise<void> {
-  const conn = await ctx.duckdb.connect();
+  const conn = await ctx.duckdb();
   let ast: unknown;
   try {
     ast = JSON.parse(String((await conn.runAndReadAll(`SELECT json_serialize_sql(${sqlLiteral(sql)})`)).getRows()[0]?.[0]));

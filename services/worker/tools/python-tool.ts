@@ -136,7 +136,7 @@ async function inputsOf(ctx: ToolContext, spec: PythonSpec, dir: string): Promis
     const entry: InputEntry = { path: file, format: 'parquet', rows: ref.rows, schema: ref.schema };
     if (spec.input_format === 'jsonl') {
       entry.path_jsonl = path.join(dir, `input-${name}.jsonl`);
-      const conn = await ctx.duckdb.connect();
+      const conn = await ctx.duckdb();
       try {
         await conn.run(`COPY (SELECT * FROM read_parquet(${sqlLiteral(file)})) TO ${sqlLiteral(entry.path_jsonl)} (FORMAT JSON)`);
       } finally {
@@ -151,7 +151,7 @@ async function inputsOf(ctx: ToolContext, spec: PythonSpec, dir: string): Promis
 /** A table if the script wrote rows or Parquet, else its value, else nothing. */
 async function resultOf(ctx: ToolContext, files: { rows: string; value: string; parquet: string; arrow: string }, sandbox: PythonSandbox): Promise<StepResult> {
   const step = ctx.command.step;
-  const conn = await ctx.duckdb.connect();
+  const conn = await ctx.duckdb();
   try {
     if (leftByScript(step, files.parquet)) {
       fs.renameSync(files.parquet, ctx.outputPath);

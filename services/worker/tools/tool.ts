@@ -3,7 +3,7 @@
  * execution scope, the references it may read, the store to write to) and
  * returns a small JSON value or a reference to a table. Never rows.
  */
-import type { DuckDBInstance } from '@duckdb/node-api';
+import type { DuckDBConnection } from '@duckdb/node-api';
 import type { ColumnLineage, DatasetRef } from '../../../lineage/index.ts';
 import type { PythonSandboxMode } from '../../../platform/config/config.ts';
 import type { Logger } from '../../../platform/log/logger.ts';
@@ -19,8 +19,11 @@ export interface ToolContext {
   log: Logger;
   command: StepCommand;
   artifacts: ArtifactStore;
-  /** This command's own DuckDB database: it reads only the command's inputs and writes only beside `outputPath`. */
-  duckdb: DuckDBInstance;
+  /**
+   * A connection to this command's own DuckDB database (made on first use; close
+   * each connection): it reads only the command's inputs and writes only beside `outputPath`.
+   */
+  duckdb: () => Promise<DuckDBConnection>;
   /** Where a table output of this attempt is to be written; its folder is the only place the step may write. */
   outputPath: string;
   /** The value of a credential the playbook's keychain declares, from this worker's vault. Never log it. */

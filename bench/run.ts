@@ -7,6 +7,7 @@ import { dataPassingBench } from './data-passing.ts';
 import { gateFusionBench } from './gate-fusion.ts';
 import { lineageBench } from './lineage.ts';
 import { orchestrationBench } from './orchestration.ts';
+import { redactionBench } from './redaction.ts';
 
 const { values } = parseArgs({ options: { rows: { type: 'string', default: '10000000' }, 'passing-rows': { type: 'string', default: '5000000' }, runs: { type: 'string', default: '3' }, steps: { type: 'string', default: '1000' }, only: { type: 'string' } } });
 const rows = Number(values.rows);
@@ -22,3 +23,4 @@ if (!only || only === 'gate-fusion') await gateFusionBench(rows, runs);
 if (!only || only === 'orchestration') await orchestrationBench(steps);
 if (!only || only === 'lineage') await lineageBench(100_000, 100);
 if (!only || only === 'data-passing') await dataPassingBench(Number(values['passing-rows']));
+if (!only || only === 'redaction') redactionBench();

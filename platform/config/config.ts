@@ -4,6 +4,7 @@
  * an error naming the variable.
  */
 import path from 'node:path';
+import { AllowlistSyntaxError, parseAllowlist, type AddressAllowlist } from '../../common/address-policy.ts';
 import { parseDuration } from '../../common/duration.ts';
 import { NoetlError } from '../../common/errors.ts';
 
@@ -37,6 +38,8 @@ export interface Config {
   python: string;
   /** The credentials this process can hand to steps, by `<domain>/<name>` (from NOETL_SECRET_<DOMAIN>__<NAME>). */
   secrets: Record<string, string>;
+  /** Loopback, private and link-local addresses the http tool may reach (it refuses them otherwise). */
+  httpAllow: AddressAllowlist;
 }
 
 export interface PoolSpec {
@@ -64,6 +67,7 @@ export const CONFIG_VARIABLES = [
   { name: 'NOETL_SECRET_<DOMAIN>__<NAME>', meaning: 'a credential a worker hands to steps of that domain that name it in their keychain', default: '(none)' },
   { name: 'NOETL_STAGING_MAX_AGE', meaning: 'staged (unpublished) artifacts of an execution untouched this long are removed by the workers', default: '24h' },
   { name: 'NOETL_PYTHON', meaning: 'the python3 executable workers run python steps with', default: 'python3' },
+  { name: 'NOETL_HTTP_ALLOW', meaning: 'loopback, private and link-local addresses the http tool may reach, comma-separated: networks (10.0.0.0/8), addresses with an optional port (127.0.0.1:8099, [::1]) or host names (localhost:8099)', default: '(none)' },
   { name: 'NOETL_LINEAGE_TRANSPORTS', meaning: 'where OpenLineage events also go, comma-separated: an http(s) URL, file:<path>, bus', default: '(none)' },
 ] as const;
 
@@ -96,6 +100,7 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
     stagingMaxAgeMs: duration('NOETL_STAGING_MAX_AGE', get('NOETL_STAGING_MAX_AGE'), 24 * 3_600_000),
     python: get('NOETL_PYTHON') ?? 'python3',
     secrets: secretsOf(env),
+    httpAllow: allowlist('NOETL_HTTP_ALLOW', get('NOETL_HTTP_ALLOW')),
   };
 }
 
@@ -139,6 +144,15 @@ function duration(name: string, raw: string | undefined, fallback: number): numb
   const ms = parseDuration(raw);
   if (ms === undefined || ms <= 0) fail(name, raw, 'a duration such as 30m, 24h or 500ms');
   return ms;
+}
+
+function allowlist(name: string, raw: string | undefined): AddressAllowlist {
+  try {
+    return parseAllowlist(raw ?? '');
+  } catch (e) {
+    if (!(e instanceof AllowlistSyntaxError)) throw e;
+    return fail(name, raw!, `comma-separated networks (10.0.0.0/8), addresses (127.0.0.1, [::1]:8080) or host names (localhost:8099); ${e.message}`);
+  }
 }
 
 function oneOf<T extends string>(name: string, raw: string | undefined, allowed: readonly T[], fallback: T): T {

@@ -9,6 +9,7 @@
 import { randomUUID } from 'node:crypto';
 import os from 'node:os';
 import { DuckDBInstance } from '@duckdb/node-api';
+import type { AddressAllowlist } from '../../common/address-policy.ts';
 import { NoetlError, asNoetlError } from '../../common/errors.ts';
 import { partitionColumns, type Contract } from '../../contracts/index.ts';
 import type { RunEventType } from '../../lineage/index.ts';
@@ -37,6 +38,8 @@ export interface WorkerOptions {
   python?: string;
   /** Staged artifacts of an execution untouched this long are removed (checked at start and hourly). */
   stagingMaxAgeMs?: number;
+  /** Loopback, private and link-local addresses the http tool may reach (NOETL_HTTP_ALLOW); none by default. */
+  httpAllow?: AddressAllowlist;
 }
 
 type Outcome = { ok: true; result: StepResult; quality?: QualityReport } | { ok: false; error: ErrorInfo; quality?: QualityReport };
@@ -176,7 +179,7 @@ export class Worker {
         if (value === undefined) throw new NoetlError('E_CREDENTIAL_MISSING', `worker ${this.id} has no credential "${name}" for domain ${cmd.domain}: set NOETL_SECRET_${cmd.domain.toUpperCase()}__${name.toUpperCase()} where the workers run`);
         return value;
       };
-      const result = await untilAborted(runTools({ signal, heartbeat, log, command: cmd, artifacts: this.artifacts, duckdb, outputPath, lineage, credential, output, secrets: Object.values(this.options.secrets ?? {}), python: this.options.python ?? 'python3' }, this.id), signal);
+      const result = await untilAborted(runTools({ signal, heartbeat, log, command: cmd, artifacts: this.artifacts, duckdb, outputPath, lineage, credential, output, secrets: Object.values(this.options.secrets ?? {}), python: this.options.python ?? 'python3', httpAllow: this.options.httpAllow ?? [] }, this.id), signal);
       if (!cmd.produces) return { ok: true, result };
       return await this.gate(cmd, result, duckdb);
     } catch (e) {

@@ -1,5 +1,6 @@
 /** Runs one tool directly, as a worker would, against a real artifact store and a real DuckDB. */
 import { DuckDBInstance } from '@duckdb/node-api';
+import { parseAllowlist } from '../../common/address-policy.ts';
 import { NoetlError } from '../../common/errors.ts';
 import { createLogger } from '../../platform/index.ts';
 import type { StepCommand, StepResult } from '../../platform/bus/messages.ts';
@@ -11,7 +12,7 @@ export interface ToolBench {
   store: LocalArtifactStore;
   duck: DuckDBInstance;
   /** Runs a tool; `output` and `lineage` hold what it reported. */
-  run(tool: Record<string, unknown> & { kind: string }, opts?: { workload?: Record<string, unknown>; results?: Record<string, StepResult>; secrets?: Record<string, string>; signal?: AbortSignal }): Promise<{ result: StepResult; output: ToolOutput; lineage: ToolLineage }>;
+  run(tool: Record<string, unknown> & { kind: string }, opts?: { workload?: Record<string, unknown>; results?: Record<string, StepResult>; secrets?: Record<string, string>; signal?: AbortSignal; httpAllow?: string }): Promise<{ result: StepResult; output: ToolOutput; lineage: ToolLineage }>;
   close(): void;
 }
 
@@ -40,6 +41,7 @@ export async function toolBench(): Promise<ToolBench> {
         output,
         secrets: Object.values(secrets),
         python: 'python3',
+        httpAllow: parseAllowlist(opts.httpAllow ?? ''),
         credential: (name) => {
           const v = secrets[name];
           if (v === undefined) throw new NoetlError('E_CREDENTIAL_MISSING', `no credential "${name}"`);

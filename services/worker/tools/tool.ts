@@ -4,6 +4,7 @@
  * returns a small JSON value or a reference to a table. Never rows.
  */
 import type { DuckDBInstance } from '@duckdb/node-api';
+import type { AddressAllowlist } from '../../../common/address-policy.ts';
 import type { ColumnLineage, DatasetRef } from '../../../lineage/index.ts';
 import type { Logger } from '../../../platform/log/logger.ts';
 import type { StepCommand, StepResult, TableRef } from '../../../platform/bus/messages.ts';
@@ -29,6 +30,8 @@ export interface ToolContext {
   secrets: string[];
   /** The python3 executable (NOETL_PYTHON). */
   python: string;
+  /** Loopback, private and link-local addresses the http tool may reach (NOETL_HTTP_ALLOW). */
+  httpAllow: AddressAllowlist;
 }
 
 export interface ToolOutput {

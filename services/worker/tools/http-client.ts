@@ -1,0 +1,172 @@
+/**
+ * The http tool's requests, made so that a URL from a playbook or a workload
+ * cannot turn a worker against its own network or leak its credentials:
+ *
+ *   - every hop (the first request and each redirect) resolves its host once,
+ *     checks every address the name has against the address policy
+ *     (common/address-policy.ts: loopback, private, link-local, ... only when
+ *     NOETL_HTTP_ALLOW names them), then connects to the address it checked
+ *     (a `lookup` that answers with it), so a name cannot resolve to another
+ *     address between the check and the connection. A refused hop fails before
+ *     any packet is sent to it;
+ *   - a redirect to another origin (scheme, host or port) drops
+ *     `Authorization`, `Proxy-Authorization` and `Cookie`; a 303 (and a 301 or
+ *     302 after a POST) goes on as a GET without a body;
+ *   - an answer larger than `maxBytes` (after decompression) is refused as soon
+ *     as it is known to be, instead of filling memory.
+ */
+import dns from 'node:dns/promises';
+import http from 'node:http';
+import https from 'node:https';
+import type { LookupFunction } from 'node:net';
+import zlib from 'node:zlib';
+import { refusedRange, type AddressAllowlist } from '../../../common/address-policy.ts';
+import { NoetlError } from '../../../common/errors.ts';
+
+export interface HttpRequest {
+  method: string;
+  url: URL;
+  /** Header names in lower case. */
+  headers: Record<string, string>;
+  body: string | undefined;
+  timeoutMs: number;
+  maxRedirects: number;
+  maxBytes: number;
+  allow: AddressAllowlist;
+  signal: AbortSignal;
+  /** The step, for messages. */
+  step: string;
+}
+
+export interface HttpAnswer {
+  status: number;
+  headers: http.IncomingHttpHeaders;
+  body: Buffer;
+}
+
+const CREDENTIAL_HEADERS = ['authorization', 'proxy-authorization', 'cookie'];
+
+/** Sends a request, following at most `maxRedirects` redirects; the answer's body is read whole, up to `maxBytes`. */
+export async function sendRequest(request: HttpRequest): Promise<HttpAnswer> {
+  let { url, method, body } = request;
+  let headers: Record<string, string> = { 'accept-encoding': 'gzip, deflate, br', ...request.headers };
+  for (let hops = 0; ; hops++) {
+    const answer = await exchange(request, url, method, headers, body);
+    const location = answer.headers.location;
+    if (![301, 302, 303, 307, 308].includes(answer.status) || location === undefined) return answer;
+    if (hops >= request.maxRedirects) throw new NoetlError('E_TOOL_FAILED', `step "${request.step}": more than ${request.maxRedirects} redirects from ${where(request.url)}`);
+    const next = new URL(location, url);
+    if (next.protocol !== 'http:' && next.protocol !== 'https:') {
+      throw new NoetlError('E_TOOL_FAILED', `step "${request.step}": ${where(url)} redirected to a ${next.protocol} URL; only http and https are followed`);
+    }
+    if (next.origin !== url.origin) headers = Object.fromEntries(Object.entries(headers).filter(([name]) => !CREDENTIAL_HEADERS.includes(name)));
+    if ((answer.status === 303 && method !== 'GET' && method !== 'HEAD') || ((answer.status === 301 || answer.status === 302) && method === 'POST')) {
+      method = 'GET';
+      body = undefined;
+      headers = Object.fromEntries(Object.entries(headers).filter(([name]) => !name.startsWith('content-')));
+    }
+    url = next;
+  }
+}
+
+/** One hop: resolve and check the host, connect to the checked address, read the answer. */
+async function exchange(request: HttpRequest, url: URL, method: string, headers: Record<string, string>, body: string | undefined): Promise<HttpAnswer> {
+  const timeout = AbortSignal.timeout(request.timeoutMs);
+  const signal = AbortSignal.any([request.signal, timeout]);
+  const failed = (e: unknown): NoetlError => {
+    if (request.signal.aborted) return request.signal.reason as NoetlError;
+    if (e instanceof NoetlError) return e;
+    if (timeout.aborted) return new NoetlError('E_STEP_TIMEOUT', `step "${request.step}": ${method} ${where(url)} took longer than ${request.timeoutMs} ms`);
+    return new NoetlError('E_TOOL_FAILED', `step "${request.step}": ${method} ${where(url)} failed: ${(e as Error).message}`, { cause: e });
+  };
+  try {
+    const target = await checkedAddress(request, url, signal);
+    return await new Promise<HttpAnswer>((resolve, reject) => {
+      const lookup: LookupFunction = (_host, options, callback) => {
+        if (options.all) callback(null, [target]);
+        else callback(null, target.address, target.family);
+      };
+      const transport = url.protocol === 'https:' ? https : http;
+      let outgoing: http.ClientRequest;
+      try {
+        outgoing = transport.request({ hostname: bare(url.hostname), port: port(url), path: `${url.pathname}${url.search}`, method, headers, lookup, agent: false, signal }, (incoming) => {
+          readCapped(incoming, request, url).then((buffer) => resolve({ status: incoming.statusCode ?? 0, headers: incoming.headers, body: buffer }), reject);
+        });
+      } catch (e) {
+        // Node refuses a header value with a line break (header injection) before sending anything.
+        throw new NoetlError('E_PLAYBOOK_INVALID', `step "${request.step}": http request to ${where(url)} is invalid: ${(e as Error).message}`);
+      }
+      outgoing.on('error', reject);
+      outgoing.end(body);
+    });
+  } catch (e) {
+    throw failed(e);
+  }
+}
+
+/** The address a hop connects to, after every address of its host passed the policy. */
+async function checkedAddress(request: HttpRequest, url: URL, signal: AbortSignal): Promise<{ address: string; family: number }> {
+  const host = bare(url.hostname);
+  const literal = /^[\d.]+$/.test(host) ? 4 : host.includes(':') ? 6 : 0;
+  const addresses = literal !== 0 ? [{ address: host, family: literal }] : await abortable(dns.lookup(host, { all: true, verbatim: true }), signal);
+  if (addresses.length === 0) throw new NoetlError('E_TOOL_FAILED', `step "${request.step}": ${host} resolves to no address`);
+  for (const { address } of addresses) {
+    const range = refusedRange(request.allow, host, port(url), address);
+    if (range === undefined) continue;
+    const what = address === host ? `${host} is` : `${host} resolves to ${address},`;
+    throw new NoetlError('E_HTTP_ADDRESS_REFUSED', `step "${request.step}": refused ${where(url)}: ${what} a ${range} address, and NOETL_HTTP_ALLOW does not name it`);
+  }
+  return addresses[0]!;
+}
+
+/** The body, decompressed, refused once it is over `maxBytes`. */
+async function readCapped(incoming: http.IncomingMessage, request: HttpRequest, url: URL): Promise<Buffer> {
+  const tooLarge = (): NoetlError => new NoetlError('E_HTTP_TOO_LARGE', `step "${request.step}": ${where(url)} answered more than max_bytes (${request.maxBytes} bytes)`);
+  const encoding = String(incoming.headers['content-encoding'] ?? 'identity').trim().toLowerCase();
+  const decoder = encoding === 'gzip' || encoding === 'x-gzip' ? zlib.createGunzip() : encoding === 'deflate' ? zlib.createInflate() : encoding === 'br' ? zlib.createBrotliDecompress() : undefined;
+  const declared = Number(incoming.headers['content-length']);
+  if (decoder === undefined && Number.isFinite(declared) && declared > request.maxBytes) {
+    incoming.destroy();
+    throw tooLarge();
+  }
+  const stream = decoder === undefined ? incoming : incoming.pipe(decoder);
+  if (decoder !== undefined) incoming.on('error', (e) => decoder.destroy(e));
+  const chunks: Buffer[] = [];
+  let size = 0;
+  try {
+    for await (const chunk of stream as AsyncIterable<Buffer>) {
+      size += chunk.length;
+      if (size > request.maxBytes) throw tooLarge();
+      chunks.push(chunk);
+    }
+  } finally {
+    if (size > request.maxBytes) {
+      incoming.destroy();
+      decoder?.destroy();
+    }
+  }
+  return Buffer.concat(chunks);
+}
+
+function abortable<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    if (signal.aborted) return reject(signal.reason as Error);
+    const onAbort = (): void => reject(signal.reason as Error);
+    signal.addEventListener('abort', onAbort, { once: true });
+    work.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+  });
+}
+
+/** A URL's host without the brackets of an IPv6 literal. */
+function bare(hostname: string): string {
+  return hostname.replace(/^\[|\]$/g, '');
+}
+
+function port(url: URL): number {
+  return url.port !== '' ? Number(url.port) : url.protocol === 'https:' ? 443 : 80;
+}
+
+/** Origin and path, never the query (it may carry a key) nor user info. */
+export function where(url: URL): string {
+  return `${url.origin}${url.pathname}`;
+}

@@ -11,14 +11,16 @@ import os from 'node:os';
 import { DuckDBInstance } from '@duckdb/node-api';
 import type { AddressAllowlist } from '../../common/address-policy.ts';
 import { NoetlError, asNoetlError } from '../../common/errors.ts';
+import { secretRedactor, type Redactor } from '../../common/secret-redaction.ts';
 import { partitionColumns, type Contract } from '../../contracts/index.ts';
 import type { RunEventType } from '../../lineage/index.ts';
 import { SUBJECTS, unitFields, type Bus, type Delivery, type ErrorInfo, type ExecutionEvent, type ExecutionEventBody, type QualityReport, type StepCommand, type StepResult, type Subscription, type TableRef } from '../../platform/bus/index.ts';
-import { redact, type Logger } from '../../platform/log/logger.ts';
+import type { Logger } from '../../platform/log/logger.ts';
 import type { ArtifactStore } from './artifacts/artifact-store.ts';
 import { LocalArtifactStore } from './artifacts/local-store.ts';
 import { mergePartitions, writtenPartitions } from './gate/partitions.ts';
 import { describeGateFailure, runQualityGate } from './gate/quality-gate.ts';
+import { redactEvent } from './redact-event.ts';
 import { stepLineage } from './step-lineage.ts';
 import { describeParquet, runTools, type ToolLineage, type ToolOutput } from './tools/index.ts';
 
@@ -64,9 +66,12 @@ export class Worker {
   /** Running commands by execution, so a cancellation can reach them. */
   private readonly running = new Map<string, Set<AbortController>>();
   private readonly cancelled = new Map<string, number>();
+  /** Every credential this worker holds, in every form: nothing it publishes carries one. */
+  private readonly redactor: Redactor;
 
   constructor(private readonly options: WorkerOptions) {
     this.artifacts = new LocalArtifactStore(options.artifactsDir);
+    this.redactor = secretRedactor(Object.values(options.secrets ?? {}));
   }
 
   get pool(): string {
@@ -185,7 +190,7 @@ export class Worker {
     } catch (e) {
       const err = asNoetlError(e, 'E_TOOL_FAILED');
       // A driver may echo a connection string: no credential value leaves this worker.
-      const message = redact(err.message, Object.values(this.options.secrets ?? {}));
+      const message = this.redactor.text(err.message);
       log.warn('step failed', { code: err.code, error: message });
       return { ok: false, error: { code: err.code, message, retryable: err.retryable } };
     }
@@ -242,9 +247,9 @@ export class Worker {
     return { ...body, eventId, executionId: cmd.executionId, at, lineage: types.map((t) => stepLineage(cmd, t, at, result, error, tool, quality)) };
   }
 
-  /** Events of one command, in order, as one message; the last one's id de-duplicates it. */
+  /** Events of one command, in order, as one message, redacted; the last one's id de-duplicates it. */
   private publish(cmd: StepCommand, events: ExecutionEvent[]): Promise<void> {
-    return this.options.bus.publish(SUBJECTS.events(cmd.executionId), events, { msgId: events.at(-1)!.eventId });
+    return this.options.bus.publish(SUBJECTS.events(cmd.executionId), events.map((e) => redactEvent(e, this.redactor)), { msgId: events.at(-1)!.eventId });
   }
 }
 

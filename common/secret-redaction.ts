@@ -15,8 +15,9 @@
  *     three byte alignments, the characters that the secret's bytes alone
  *     decide, with the partly decided character on each side;
  *   - hex of its UTF-8 bytes, either case;
- *   - and the same for the pieces a secret is made of: the password (and a
- *     token used as the user name) of a URL such as `postgres://user:pass@host/db`,
+ *   - and the same for the pieces a secret is made of: the password of a URL
+ *     such as `postgres://user:pass@host/db` (or, without one, a user name long
+ *     enough to be a token: `https://<token>@host`),
  *     raw and decoded; the password of a `user:password` basic credential; a
  *     `password=` of a keyword connection string or a URL's query.
  *
@@ -36,6 +37,8 @@ export const REDACTED = '***';
 export const MIN_SECRET_LENGTH = 4;
 /** A base64 form is looked for only when the secret alone decides at least this many of its characters. */
 export const MIN_BASE64_LENGTH = 6;
+/** The user name of a URL without a password is taken for a token from this length on. */
+export const MIN_TOKEN_USER_LENGTH = 16;
 
 export interface Redactor {
   /** True when there is nothing to redact: every call returns its input. */
@@ -76,8 +79,8 @@ export function secretRedactor(secrets: Iterable<string>): Redactor {
 /**
  * The secret and the pieces of it that are secret on their own, each long
  * enough to redact: a URL's password (as written and decoded) or, without a
- * password, its user name (a token); a basic credential's password; a
- * `password=` value.
+ * password, a user name long enough to be a token; a basic credential's
+ * password; a `password=` value.
  */
 export function secretPieces(secret: string): string[] {
   const pieces = new Set<string>([secret]);
@@ -90,11 +93,13 @@ export function secretPieces(secret: string): string[] {
     const url = parsedUrl(secret);
     if (url !== undefined) {
       if (url.password !== '') add(url.password);
-      else add(url.username || undefined);
+      // A long user name without a password is a token (`https://<token>@host`); a short one is a name (`postgres`).
+      else if (url.username.length >= MIN_TOKEN_USER_LENGTH) add(url.username);
       for (const name of ['password', 'pass', 'pwd', 'token', 'access_token', 'secret']) add(url.searchParams.get(name) ?? undefined);
+    } else {
+      // A password the URL parser cannot read (an unescaped '/' or '#'): everything up to the last '@'.
+      add(/^[a-z][a-z0-9+.-]*:\/\/[^:/?#@]*:(.*)@[^@]*$/is.exec(secret)?.[1]);
     }
-    // A password the URL parser reads differently (an unescaped '/' or '#'): everything up to the last '@'.
-    add(/^[a-z][a-z0-9+.-]*:\/\/[^:/?#@]*:(.*)@[^@]*$/is.exec(secret)?.[1]);
   } else if (secret.includes(':')) {
     add(secret.slice(secret.indexOf(':') + 1));
   }

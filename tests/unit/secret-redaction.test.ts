@@ -130,7 +130,9 @@ describe('secret redaction', () => {
 
   it('knows the pieces of URLs, keyword connection strings and basic credentials', () => {
     assert.deepEqual(secretPieces('postgres://app:s3cr%3At@h/db'), ['postgres://app:s3cr%3At@h/db', 's3cr%3At', 's3cr:t']);
-    assert.deepEqual(secretPieces('https://ghp_tokenvalue@github.com/x'), ['https://ghp_tokenvalue@github.com/x', 'ghp_tokenvalue']);
+    assert.deepEqual(secretPieces('https://ghp_t0kenvalue1234567890@github.com/x'), ['https://ghp_t0kenvalue1234567890@github.com/x', 'ghp_t0kenvalue1234567890']);
+    assert.deepEqual(secretPieces('postgres://u:pa/ss@h/db'), ['postgres://u:pa/ss@h/db', 'pa/ss'], 'a password the URL parser cannot read');
+    assert.deepEqual(secretPieces('postgres://postgres@127.0.0.1:5432/inventory'), ['postgres://postgres@127.0.0.1:5432/inventory'], 'a user name is no secret');
     assert.deepEqual(secretPieces('clickhouse://h:8123/db?user=u&password=chPassw0rd'), ['clickhouse://h:8123/db?user=u&password=chPassw0rd', 'chPassw0rd']);
     assert.deepEqual(secretPieces("host=db user=app password='kw pass' dbname=x"), ["host=db user=app password='kw pass' dbname=x", 'kw pass']);
     assert.deepEqual(secretPieces('user:pw'), ['user:pw'], 'a password shorter than the minimum is no piece of its own');

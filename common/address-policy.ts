@@ -120,14 +120,14 @@ function parseIpv6(text: string): bigint | undefined {
   return value;
 }
 
-/** The restricted range an address is in (e.g. "link-local (169.254.0.0/16)"), or undefined for a public address. */
+/** The restricted range an address is in (e.g. "link-local (169.254.0.0/16, cloud metadata)"), or undefined for a public address. */
 export function restrictedRange(ip: IpAddress): string | undefined {
   if (ip.version === 4) return IPV4_RANGES.find((r) => inNetwork(ip.value, 32, r.network, r.prefix))?.name;
   for (const range of IPV6_RANGES) {
     if (!inNetwork(ip.value, 128, range.network, range.prefix)) continue;
     if (range.embeds === undefined) return range.name;
     const embedded = restrictedRange({ version: 4, value: (ip.value >> BigInt(range.embeds)) & 0xffff_ffffn });
-    if (embedded !== undefined) return `${range.name} of ${embedded}`;
+    if (embedded !== undefined) return `${embedded} in ${range.name} form`;
   }
   return undefined;
 }

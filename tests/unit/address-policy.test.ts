@@ -30,14 +30,14 @@ describe('address policy', () => {
       'fe80::1': /link-local/,
       'fe80::1%eth0': /link-local/,
       'ff02::1': /multicast/,
-      '::ffff:127.0.0.1': /IPv4-mapped.*loopback/,
-      '::ffff:7f00:1': /IPv4-mapped.*loopback/,
-      '::ffff:169.254.169.254': /IPv4-mapped.*link-local/,
-      '::ffff:a00:1': /IPv4-mapped.*private/,
-      '0:0:0:0:0:ffff:c0a8:0101': /IPv4-mapped.*private/,
+      '::ffff:127.0.0.1': /loopback.* in IPv4-mapped .*form/,
+      '::ffff:7f00:1': /loopback.* in IPv4-mapped .*form/,
+      '::ffff:169.254.169.254': /link-local.* in IPv4-mapped .*form/,
+      '::ffff:a00:1': /private.* in IPv4-mapped .*form/,
+      '0:0:0:0:0:ffff:c0a8:0101': /private.* in IPv4-mapped .*form/,
       '::127.0.0.1': /IPv4-compatible/,
-      '64:ff9b::a9fe:a9fe': /NAT64.*link-local/,
-      '2002:7f00:1::': /6to4.*loopback/,
+      '64:ff9b::a9fe:a9fe': /link-local.* in NAT64 .*form/,
+      '2002:7f00:1::': /loopback.* in 6to4 .*form/,
     };
     for (const [address, name] of Object.entries(restricted)) assert.match(range(address) ?? 'public', name, address);
     for (const address of ['8.8.8.8', '1.1.1.1', '172.32.0.1', '100.128.0.1', '192.169.0.1', '2606:4700:4700::1111', '::ffff:8.8.8.8', '64:ff9b::808:808', '2002:808:808::1']) {

@@ -113,8 +113,8 @@ async function checkedAddress(request: HttpRequest, url: URL, signal: AbortSigna
   for (const { address } of addresses) {
     const range = refusedRange(request.allow, host, port(url), address);
     if (range === undefined) continue;
-    const what = address === host ? `${host} is` : `${host} resolves to ${address},`;
-    throw new NoetlError('E_HTTP_ADDRESS_REFUSED', `step "${request.step}": refused ${where(url)}: ${what} a ${range} address, and NOETL_HTTP_ALLOW does not name it`);
+    const what = address === host ? `${host} is` : `${host} resolves to ${address}, which is`;
+    throw new NoetlError('E_HTTP_ADDRESS_REFUSED', `step "${request.step}": refused ${where(url)}: ${what} ${range}, and NOETL_HTTP_ALLOW does not name it`);
   }
   return addresses[0]!;
 }

@@ -58,7 +58,8 @@ function parseEntry(text: string): AllowEntry {
     const prefix = Number(digits);
     const bits = network.version === 4 ? 32 : 128;
     if (!/^\d{1,3}$/.test(digits) || prefix > bits) bad(`has a prefix length outside 0-${bits}`);
-    return { kind: 'network', text, network: { version: network.version, value: masked(network.value, bits, prefix) }, prefix, port: undefined };
+    const value = masked(network.value, bits, prefix);
+    return { kind: 'network', text, network: { version: network.version, value }, prefix, port: undefined };
   }
   const bracketed = /^\[([^\]]+)\](?::(\d*))?$/.exec(text);
   if (bracketed) {
@@ -72,9 +73,11 @@ function parseEntry(text: string): AllowEntry {
   const address = parseIp(withPort[1]!);
   if (address !== undefined) return { kind: 'address', text, address, port: port(withPort[2]) };
   const host = withPort[1]!.toLowerCase().replace(/\.$/, '');
-  if (!/^[a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9_])?(\.[a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9_])?)*$/.test(host)) bad('is not a valid host name');
+  if (!HOST_NAME.test(host)) bad('is not a valid host name');
   return { kind: 'host', text, host, port: port(withPort[2]) };
 }
+
+const HOST_NAME = /^[a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9_])?(\.[a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9_])?)*$/;
 
 /** An IPv4 (dotted quad) or IPv6 address (a zone such as `%eth0` ignored), or undefined. */
 export function parseIp(text: string): IpAddress | undefined {
@@ -120,7 +123,7 @@ function parseIpv6(text: string): bigint | undefined {
   return value;
 }
 
-/** The restricted range an address is in (e.g. "link-local (169.254.0.0/16, cloud metadata)"), or undefined for a public address. */
+/** The restricted range an address is in (e.g. "link-local (169.254.0.0/16, cloud metadata)"); undefined when public. */
 export function restrictedRange(ip: IpAddress): string | undefined {
   if (ip.version === 4) return IPV4_RANGES.find((r) => inNetwork(ip.value, 32, r.network, r.prefix))?.name;
   for (const range of IPV6_RANGES) {
@@ -157,7 +160,8 @@ export function refusedRange(allow: AddressAllowlist, host: string, port: number
       const wanted = unmapped(entry.address);
       return wanted.version === target.version && wanted.value === target.value;
     }
-    return entry.network.version === target.version && inNetwork(target.value, target.version === 4 ? 32 : 128, entry.network.value, entry.prefix);
+    const bits = target.version === 4 ? 32 : 128;
+    return entry.network.version === target.version && inNetwork(target.value, bits, entry.network.value, entry.prefix);
   });
   return named ? undefined : range;
 }

@@ -95,7 +95,7 @@ export function secretPieces(secret: string): string[] {
       if (url.password !== '') add(url.password);
       // A long user name without a password is a token (`https://<token>@host`); a short one is a name (`postgres`).
       else if (url.username.length >= MIN_TOKEN_USER_LENGTH) add(url.username);
-      for (const name of ['password', 'pass', 'pwd', 'token', 'access_token', 'secret']) add(url.searchParams.get(name) ?? undefined);
+      for (const name of SECRET_QUERY_PARAMETERS) add(url.searchParams.get(name) ?? undefined);
     } else {
       // A password the URL parser cannot read (an unescaped '/' or '#'): everything up to the last '@'.
       add(/^[a-z][a-z0-9+.-]*:\/\/[^:/?#@]*:(.*)@[^@]*$/is.exec(secret)?.[1]);
@@ -103,7 +103,7 @@ export function secretPieces(secret: string): string[] {
   } else if (secret.includes(':')) {
     add(secret.slice(secret.indexOf(':') + 1));
   }
-  for (const match of secret.matchAll(/(?:^|[\s;&?])(?:password|pwd)\s*=\s*(?:'((?:[^'\\]|\\.)*)'|([^\s;&]+))/gi)) add(match[1] ?? match[2]);
+  for (const match of secret.matchAll(KEYWORD_PASSWORD)) add(match[1] ?? match[2]);
   return [...pieces].filter((p) => [...p].length >= MIN_SECRET_LENGTH);
 }
 
@@ -124,6 +124,11 @@ interface Pattern {
   regex: RegExp;
   before: string | undefined;
 }
+
+/** Query parameters of a URL that hold a secret of their own. */
+const SECRET_QUERY_PARAMETERS = ['password', 'pass', 'pwd', 'token', 'access_token', 'secret'];
+/** `password=value` or `password='quoted value'` in a keyword connection string (libpq) or a query. */
+const KEYWORD_PASSWORD = /(?:^|[\s;&?])(?:password|pwd)\s*=\s*(?:'((?:[^'\\]|\\.)*)'|([^\s;&]+))/gi;
 
 /** A unit is a set of literal alternatives, `''` making it optional. */
 type Unit = readonly string[];
@@ -149,7 +154,8 @@ function characterForms(character: string): Unit {
   const bytes = [...new TextEncoder().encode(character)];
   const percent = (upper: boolean): string => bytes.map((b) => `%${hex2(b, upper)}`).join('');
   const codeUnits = Array.from({ length: character.length }, (_, i) => character.charCodeAt(i));
-  const unicode = (upper: boolean): string => codeUnits.map((c) => `\\u${c.toString(16).padStart(4, '0')[upper ? 'toUpperCase' : 'toLowerCase']()}`).join('');
+  const unicode = (upper: boolean): string =>
+    codeUnits.map((unit) => `\\u${upper ? hex4(unit).toUpperCase() : hex4(unit)}`).join('');
   const once = [character, percent(true), percent(false), unicode(false), unicode(true)];
   const escaped = JSON.stringify(character).slice(1, -1);
   if (escaped !== character) once.push(escaped);
@@ -179,7 +185,8 @@ function base64Forms(bytes: Uint8Array, alphabet: 'standard' | 'url'): Form[] {
     // A shared character: `known` bits from the secret, the rest any value the neighbouring byte gives.
     const shared = (known: number, bits: number, knownHigh: boolean): string => {
       const unknown = 6 - known;
-      return Array.from({ length: 1 << unknown }, (_, v) => digits[knownHigh ? (bits << unknown) | v : (v << known) | bits]!).join('');
+      const digit = (value: number): string => digits[knownHigh ? (bits << unknown) | value : (value << known) | bits]!;
+      return Array.from({ length: 1 << unknown }, (_, value) => digit(value)).join('');
     };
     const leading = 8 * alignment - 6 * (start - 1);
     const before = alignment > 0 ? shared(6 - leading, bytes[0]! >> (8 - (6 - leading)), false) : undefined;
@@ -277,6 +284,10 @@ function pairKey(text: string, at: number): number {
 
 function escapeRegExp(text: string): string {
   return text.replace(/[\\^$.*+?()[\]{}|/-]/g, '\\$&');
+}
+
+function hex4(codeUnit: number): string {
+  return codeUnit.toString(16).padStart(4, '0');
 }
 
 function hex2(byte: number, upper: boolean): string {

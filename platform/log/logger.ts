@@ -25,7 +25,8 @@ export interface LoggerOptions {
 }
 
 export function createLogger(options: LoggerOptions, base: Record<string, unknown> = {}): Logger {
-  return logger(options.level, options.write ?? ((line: string) => process.stderr.write(line + '\n')), secretRedactor(options.secrets ?? []), base);
+  const write = options.write ?? ((line: string) => process.stderr.write(line + '\n'));
+  return logger(options.level, write, secretRedactor(options.secrets ?? []), base);
 }
 
 function logger(level: LogLevel, write: (line: string) => void, redactor: Redactor, base: Record<string, unknown>): Logger {
@@ -34,7 +35,9 @@ function logger(level: LogLevel, write: (line: string) => void, redactor: Redact
     const safe = jsonSafe(key, value);
     if (redactor.empty) return safe;
     if (typeof safe === 'string' || typeof safe === 'number') return redactor.value(safe);
-    if (safe !== null && typeof safe === 'object' && !Array.isArray(safe)) return Object.fromEntries(Object.entries(safe).map(([k, v]) => [redactor.text(k), v]));
+    if (safe !== null && typeof safe === 'object' && !Array.isArray(safe)) {
+      return Object.fromEntries(Object.entries(safe).map(([name, item]) => [redactor.text(name), item]));
+    }
     return safe;
   };
   const emit = (at: LogLevel, msg: string, fields?: Record<string, unknown>): void => {

@@ -18,7 +18,10 @@ export function redactEvent(event: ExecutionEvent, redactor: Redactor): Executio
   if ('result' in event) out.result = redactResult(event.result, redactor);
   if ('error' in event) out.error = { ...event.error, message: redactor.text(event.error.message) };
   if ('output' in event && event.output) out.output = redactor.value(event.output);
-  if ('quality' in event && event.quality) out.quality = { ...event.quality, checks: redactor.value(event.quality.checks), conformance: redactor.value(event.quality.conformance) };
+  if ('quality' in event && event.quality) {
+    const { checks, conformance } = event.quality;
+    out.quality = { ...event.quality, checks: redactor.value(checks), conformance: redactor.value(conformance) };
+  }
   if (event.lineage) out.lineage = event.lineage.map((run) => redactRunEvent(run, redactor));
   return out;
 }
@@ -33,5 +36,6 @@ function redactResult(result: StepResult, redactor: Redactor): StepResult {
 /** Every facet and name of a run event; its identity (type, time, run id) stays. */
 function redactRunEvent(run: RunEvent, redactor: Redactor): RunEvent {
   const redacted = redactor.value(run);
-  return { ...redacted, eventType: run.eventType, eventTime: run.eventTime, producer: run.producer, schemaURL: run.schemaURL, run: { ...redacted.run, runId: run.run.runId } };
+  const { eventType, eventTime, producer, schemaURL } = run;
+  return { ...redacted, eventType, eventTime, producer, schemaURL, run: { ...redacted.run, runId: run.run.runId } };
 }

@@ -21,7 +21,7 @@ import https from 'node:https';
 import type { LookupFunction } from 'node:net';
 import zlib from 'node:zlib';
 import { refusedRange, type AddressAllowlist } from '../../../common/address-policy.ts';
-import { NoetlError } from '../../../common/errors.ts';
+import { NoetlError, type ErrorCode } from '../../../common/errors.ts';
 
 export interface HttpRequest {
   method: string;
@@ -45,62 +45,83 @@ export interface HttpAnswer {
 }
 
 const CREDENTIAL_HEADERS = ['authorization', 'proxy-authorization', 'cookie'];
+const REDIRECTS = [301, 302, 303, 307, 308];
 
 /** Sends a request, following at most `maxRedirects` redirects; the answer's body is read whole, up to `maxBytes`. */
 export async function sendRequest(request: HttpRequest): Promise<HttpAnswer> {
   let { url, method, body } = request;
   let headers: Record<string, string> = { 'accept-encoding': 'gzip, deflate, br', ...request.headers };
+  const without = (drop: (name: string) => boolean): Record<string, string> =>
+    Object.fromEntries(Object.entries(headers).filter(([name]) => !drop(name)));
   for (let hops = 0; ; hops++) {
     const answer = await exchange(request, url, method, headers, body);
     const location = answer.headers.location;
-    if (![301, 302, 303, 307, 308].includes(answer.status) || location === undefined) return answer;
-    if (hops >= request.maxRedirects) throw new NoetlError('E_TOOL_FAILED', `step "${request.step}": more than ${request.maxRedirects} redirects from ${where(request.url)}`);
+    if (!REDIRECTS.includes(answer.status) || location === undefined) return answer;
+    if (hops >= request.maxRedirects) {
+      throw stepError(request, 'E_TOOL_FAILED', `more than ${request.maxRedirects} redirects from ${where(request.url)}`);
+    }
     const next = new URL(location, url);
     if (next.protocol !== 'http:' && next.protocol !== 'https:') {
-      throw new NoetlError('E_TOOL_FAILED', `step "${request.step}": ${where(url)} redirected to a ${next.protocol} URL; only http and https are followed`);
+      throw stepError(request, 'E_TOOL_FAILED', `${where(url)} redirected to a ${next.protocol} URL; only http and https are followed`);
     }
-    if (next.origin !== url.origin) headers = Object.fromEntries(Object.entries(headers).filter(([name]) => !CREDENTIAL_HEADERS.includes(name)));
-    if ((answer.status === 303 && method !== 'GET' && method !== 'HEAD') || ((answer.status === 301 || answer.status === 302) && method === 'POST')) {
+    if (next.origin !== url.origin) headers = without((name) => CREDENTIAL_HEADERS.includes(name));
+    // As browsers do: a 303 goes on as a GET (a HEAD stays), and so does a POST redirected by a 301 or 302.
+    const asGet = answer.status === 303 ? method !== 'GET' && method !== 'HEAD' : answer.status <= 302 && method === 'POST';
+    if (asGet) {
       method = 'GET';
       body = undefined;
-      headers = Object.fromEntries(Object.entries(headers).filter(([name]) => !name.startsWith('content-')));
+      headers = without((name) => name.startsWith('content-'));
     }
     url = next;
   }
 }
 
 /** One hop: resolve and check the host, connect to the checked address, read the answer. */
-async function exchange(request: HttpRequest, url: URL, method: string, headers: Record<string, string>, body: string | undefined): Promise<HttpAnswer> {
+async function exchange(
+  request: HttpRequest,
+  url: URL,
+  method: string,
+  headers: Record<string, string>,
+  body: string | undefined,
+): Promise<HttpAnswer> {
   const timeout = AbortSignal.timeout(request.timeoutMs);
   const signal = AbortSignal.any([request.signal, timeout]);
-  const failed = (e: unknown): NoetlError => {
-    if (request.signal.aborted) return request.signal.reason as NoetlError;
-    if (e instanceof NoetlError) return e;
-    if (timeout.aborted) return new NoetlError('E_STEP_TIMEOUT', `step "${request.step}": ${method} ${where(url)} took longer than ${request.timeoutMs} ms`);
-    return new NoetlError('E_TOOL_FAILED', `step "${request.step}": ${method} ${where(url)} failed: ${(e as Error).message}`, { cause: e });
-  };
   try {
     const target = await checkedAddress(request, url, signal);
+    // Node connects to an IP literal without a lookup; a name is "looked up" to the address just checked.
+    const lookup: LookupFunction = (_host, options, callback) => {
+      if (options.all) callback(null, [target]);
+      else callback(null, target.address, target.family);
+    };
+    const options: http.RequestOptions = {
+      hostname: bare(url.hostname),
+      port: port(url),
+      path: `${url.pathname}${url.search}`,
+      method,
+      headers,
+      lookup,
+      agent: false,
+      signal,
+    };
     return await new Promise<HttpAnswer>((resolve, reject) => {
-      const lookup: LookupFunction = (_host, options, callback) => {
-        if (options.all) callback(null, [target]);
-        else callback(null, target.address, target.family);
-      };
-      const transport = url.protocol === 'https:' ? https : http;
       let outgoing: http.ClientRequest;
       try {
-        outgoing = transport.request({ hostname: bare(url.hostname), port: port(url), path: `${url.pathname}${url.search}`, method, headers, lookup, agent: false, signal }, (incoming) => {
-          readCapped(incoming, request, url).then((buffer) => resolve({ status: incoming.statusCode ?? 0, headers: incoming.headers, body: buffer }), reject);
+        outgoing = (url.protocol === 'https:' ? https : http).request(options, (incoming) => {
+          const answer = (read: Buffer): HttpAnswer => ({ status: incoming.statusCode ?? 0, headers: incoming.headers, body: read });
+          readCapped(incoming, request, url).then((read) => resolve(answer(read)), reject);
         });
       } catch (e) {
         // Node refuses a header value with a line break (header injection) before sending anything.
-        throw new NoetlError('E_PLAYBOOK_INVALID', `step "${request.step}": http request to ${where(url)} is invalid: ${(e as Error).message}`);
+        throw stepError(request, 'E_PLAYBOOK_INVALID', `http request to ${where(url)} is invalid: ${(e as Error).message}`);
       }
       outgoing.on('error', reject);
       outgoing.end(body);
     });
   } catch (e) {
-    throw failed(e);
+    if (request.signal.aborted) throw request.signal.reason as Error;
+    if (e instanceof NoetlError) throw e;
+    if (timeout.aborted) throw stepError(request, 'E_STEP_TIMEOUT', `${method} ${where(url)} took longer than ${request.timeoutMs} ms`);
+    throw stepError(request, 'E_TOOL_FAILED', `${method} ${where(url)} failed: ${(e as Error).message}`, e);
   }
 }
 
@@ -108,22 +129,25 @@ async function exchange(request: HttpRequest, url: URL, method: string, headers:
 async function checkedAddress(request: HttpRequest, url: URL, signal: AbortSignal): Promise<{ address: string; family: number }> {
   const host = bare(url.hostname);
   const literal = /^[\d.]+$/.test(host) ? 4 : host.includes(':') ? 6 : 0;
-  const addresses = literal !== 0 ? [{ address: host, family: literal }] : await abortable(dns.lookup(host, { all: true, verbatim: true }), signal);
-  if (addresses.length === 0) throw new NoetlError('E_TOOL_FAILED', `step "${request.step}": ${host} resolves to no address`);
+  const addresses = literal !== 0
+    ? [{ address: host, family: literal }]
+    : await abortable(dns.lookup(host, { all: true, verbatim: true }), signal);
+  if (addresses.length === 0) throw stepError(request, 'E_TOOL_FAILED', `${host} resolves to no address`);
   for (const { address } of addresses) {
     const range = refusedRange(request.allow, host, port(url), address);
     if (range === undefined) continue;
     const what = address === host ? `${host} is` : `${host} resolves to ${address}, which is`;
-    throw new NoetlError('E_HTTP_ADDRESS_REFUSED', `step "${request.step}": refused ${where(url)}: ${what} ${range}, and NOETL_HTTP_ALLOW does not name it`);
+    const why = `${what} ${range}, and NOETL_HTTP_ALLOW does not name it`;
+    throw stepError(request, 'E_HTTP_ADDRESS_REFUSED', `refused ${where(url)}: ${why}`);
   }
   return addresses[0]!;
 }
 
 /** The body, decompressed, refused once it is over `maxBytes`. */
 async function readCapped(incoming: http.IncomingMessage, request: HttpRequest, url: URL): Promise<Buffer> {
-  const tooLarge = (): NoetlError => new NoetlError('E_HTTP_TOO_LARGE', `step "${request.step}": ${where(url)} answered more than max_bytes (${request.maxBytes} bytes)`);
-  const encoding = String(incoming.headers['content-encoding'] ?? 'identity').trim().toLowerCase();
-  const decoder = encoding === 'gzip' || encoding === 'x-gzip' ? zlib.createGunzip() : encoding === 'deflate' ? zlib.createInflate() : encoding === 'br' ? zlib.createBrotliDecompress() : undefined;
+  const tooLarge = (): NoetlError =>
+    stepError(request, 'E_HTTP_TOO_LARGE', `${where(url)} answered more than max_bytes (${request.maxBytes} bytes)`);
+  const decoder = decoderFor(String(incoming.headers['content-encoding'] ?? 'identity'));
   const declared = Number(incoming.headers['content-length']);
   if (decoder === undefined && Number.isFinite(declared) && declared > request.maxBytes) {
     incoming.destroy();
@@ -146,6 +170,25 @@ async function readCapped(incoming: http.IncomingMessage, request: HttpRequest, 
     }
   }
   return Buffer.concat(chunks);
+}
+
+/** A decompressing stream for a Content-Encoding; none for identity, or an encoding it does not know (bytes as they are). */
+function decoderFor(encoding: string): zlib.Gunzip | zlib.Inflate | zlib.BrotliDecompress | undefined {
+  switch (encoding.trim().toLowerCase()) {
+    case 'gzip':
+    case 'x-gzip':
+      return zlib.createGunzip();
+    case 'deflate':
+      return zlib.createInflate();
+    case 'br':
+      return zlib.createBrotliDecompress();
+    default:
+      return undefined;
+  }
+}
+
+function stepError(request: HttpRequest, code: ErrorCode, message: string, cause?: unknown): NoetlError {
+  return new NoetlError(code, `step "${request.step}": ${message}`, cause === undefined ? {} : { cause });
 }
 
 function abortable<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {

@@ -59,7 +59,9 @@ export const httpTool: Tool = {
     const method = (spec.method ?? 'GET').toUpperCase();
     const retries = spec.retries ?? 3;
     const maxBytes = spec.max_bytes ?? HTTP_MAX_BYTES;
-    if (!Number.isSafeInteger(maxBytes) || maxBytes < 1) throw new NoetlError('E_PLAYBOOK_INVALID', `step "${ctx.command.step}": http max_bytes must be a positive whole number of bytes`);
+    if (!Number.isSafeInteger(maxBytes) || maxBytes < 1) {
+      throw new NoetlError('E_PLAYBOOK_INVALID', `step "${ctx.command.step}": http max_bytes must be a positive whole number of bytes`);
+    }
     const headers: Record<string, string> = { accept: 'application/json' };
     for (const [name, value] of Object.entries(spec.headers ?? {})) headers[name.toLowerCase()] = String(value);
     Object.assign(headers, authHeader(ctx, spec.auth));
@@ -68,7 +70,18 @@ export const httpTool: Tool = {
       body = typeof spec.body === 'string' ? spec.body : JSON.stringify(spec.body);
       headers['content-type'] ??= 'application/json';
     }
-    const request = { method, url, headers, body, timeoutMs: parseDuration(spec.timeout) ?? 30_000, maxRedirects: spec.max_redirects ?? 5, maxBytes, allow: ctx.httpAllow, signal: ctx.signal, step: ctx.command.step };
+    const request = {
+      method,
+      url,
+      headers,
+      body,
+      timeoutMs: parseDuration(spec.timeout) ?? 30_000,
+      maxRedirects: spec.max_redirects ?? 5,
+      maxBytes,
+      allow: ctx.httpAllow,
+      signal: ctx.signal,
+      step: ctx.command.step,
+    };
     for (let attempt = 0; ; attempt++) {
       ctx.heartbeat();
       const res = await sendRequest(request);

@@ -28,7 +28,7 @@
  *
  * Cost: every form is one sticky regular expression; an index by the two
  * characters a form can start with picks, at each position of a text, the few
- * forms worth trying, so a scan costs about a map look-up per character however
+ * forms worth trying, so a scan costs about an array look-up per character however
  * many secrets there are (bench/redaction.ts). Pure: no I/O.
  */
 

@@ -111,6 +111,7 @@ function context(command: StepCommand, store: LocalArtifactStore, db: DuckDBInst
     secrets: [],
     python: 'python3',
     pythonSandbox: 'bwrap',
+    httpAllow: [],
     credential: () => {
       throw new Error('no credentials in this bench');
     },

@@ -56,6 +56,7 @@ export async function pythonSandboxBench(runs: number): Promise<void> {
       secrets: [],
       python,
       pythonSandbox,
+      httpAllow: [],
       credential: () => {
         throw new Error('no credentials in this bench');
       },

@@ -9,6 +9,7 @@ import { gateFusionBench } from './gate-fusion.ts';
 import { lineageBench } from './lineage.ts';
 import { orchestrationBench } from './orchestration.ts';
 import { pythonSandboxBench } from './python-sandbox.ts';
+import { redactionBench } from './redaction.ts';
 
 const { values } = parseArgs({ options: { rows: { type: 'string', default: '10000000' }, 'passing-rows': { type: 'string', default: '5000000' }, runs: { type: 'string', default: '3' }, steps: { type: 'string', default: '1000' }, 'python-runs': { type: 'string', default: '40' }, 'duckdb-runs': { type: 'string', default: '100' }, only: { type: 'string' } } });
 const rows = Number(values.rows);
@@ -26,3 +27,4 @@ if (!only || only === 'lineage') await lineageBench(100_000, 100);
 if (!only || only === 'data-passing') await dataPassingBench(Number(values['passing-rows']));
 if (!only || only === 'python-sandbox') await pythonSandboxBench(Number(values['python-runs']));
 if (!only || only === 'duckdb-sandbox') await duckdbSandboxBench(Number(values['duckdb-runs']));
+if (!only || only === 'redaction') redactionBench();

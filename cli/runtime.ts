@@ -91,7 +91,7 @@ function newSupervisor(config: Config, database: Database, bus: Bus, log: Logger
 }
 
 function newWorker(config: Config, bus: Bus, log: Logger, pool: string, concurrency: number): Worker {
-  return new Worker({ bus, log: log.child({ part: 'worker', pool }), artifactsDir: config.artifactsDir, pool, concurrency, ackWaitMs: config.ackWaitMs, maxDeliver: config.maxDeliver, secrets: config.secrets, python: config.python, pythonSandbox: config.pythonSandbox, stagingMaxAgeMs: config.stagingMaxAgeMs });
+  return new Worker({ bus, log: log.child({ part: 'worker', pool }), artifactsDir: config.artifactsDir, pool, concurrency, ackWaitMs: config.ackWaitMs, maxDeliver: config.maxDeliver, secrets: config.secrets, python: config.python, pythonSandbox: config.pythonSandbox, stagingMaxAgeMs: config.stagingMaxAgeMs, httpAllow: config.httpAllow });
 }
 
 export interface Runtime {

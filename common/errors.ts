@@ -47,6 +47,8 @@ export const ERROR_CATALOGUE = {
   E_DEAD_LETTER: { retryable: false, meaning: 'a command was delivered the maximum number of times without an outcome' },
   E_TOOL_FAILED: { retryable: true, meaning: 'a tool raised an error while running a step' },
   E_HTTP_STATUS: { retryable: false, meaning: 'an HTTP request of a step answered with a client-error status' },
+  E_HTTP_ADDRESS_REFUSED: { retryable: false, meaning: 'an HTTP request of a step was refused: its host is a loopback, private or link-local address that NOETL_HTTP_ALLOW does not name' },
+  E_HTTP_TOO_LARGE: { retryable: false, meaning: "an HTTP answer of a step was larger than the step's max_bytes" },
   E_TOOL_LIMIT: { retryable: false, meaning: 'a step\'s process went over its time or memory limit and was stopped' },
   E_SANDBOX_UNAVAILABLE: { retryable: false, meaning: 'a worker cannot start the sandbox python steps run in (bubblewrap missing or without namespaces)' },
   E_TOOL_SQL: { retryable: false, meaning: 'a SQL statement of a step failed' },

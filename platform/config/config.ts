@@ -5,6 +5,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
+import { AllowlistSyntaxError, parseAllowlist, type AddressAllowlist } from '../../common/address-policy.ts';
 import { parseDuration } from '../../common/duration.ts';
 import { NoetlError } from '../../common/errors.ts';
 import { DEFAULT_DEPLOYMENT, DEPLOYMENT_NAME_RULE, isDeploymentName } from '../bus/deployment-names.ts';
@@ -49,6 +50,8 @@ export interface Config {
   pythonSandbox: PythonSandboxMode;
   /** The credentials this process can hand to steps, by `<domain>/<name>` (from NOETL_SECRET_<DOMAIN>__<NAME>). */
   secrets: Record<string, string>;
+  /** Loopback, private and link-local addresses the http tool may reach (it refuses them otherwise). */
+  httpAllow: AddressAllowlist;
 }
 
 export interface PoolSpec {
@@ -90,6 +93,7 @@ export const CONFIG_VARIABLES = [
     meaning: 'how python steps are isolated: bwrap (each step in a bubblewrap sandbox) or none (unsandboxed: only on a trusted single-user machine)',
     default: 'bwrap',
   },
+  { name: 'NOETL_HTTP_ALLOW', meaning: 'loopback, private and link-local addresses the http tool may reach, comma-separated: networks (10.0.0.0/8), addresses with an optional port (127.0.0.1:8099, [::1]) or host names (localhost:8099)', default: '(none)' },
   { name: 'NOETL_LINEAGE_TRANSPORTS', meaning: 'where OpenLineage events also go, comma-separated: an http(s) URL, file:<path>, bus', default: '(none)' },
 ] as const;
 
@@ -126,6 +130,7 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
     python: get('NOETL_PYTHON') ?? 'python3',
     pythonSandbox: oneOf('NOETL_PYTHON_SANDBOX', get('NOETL_PYTHON_SANDBOX'), ['bwrap', 'none'] as const, 'bwrap'),
     secrets: secretsOf(env),
+    httpAllow: allowlist('NOETL_HTTP_ALLOW', get('NOETL_HTTP_ALLOW')),
   };
 }
 
@@ -255,6 +260,15 @@ function duration(name: string, raw: string | undefined, fallback: number): numb
   const ms = parseDuration(raw);
   if (ms === undefined || ms <= 0) fail(name, raw, 'a duration such as 30m, 24h or 500ms');
   return ms;
+}
+
+function allowlist(name: string, raw: string | undefined): AddressAllowlist {
+  try {
+    return parseAllowlist(raw ?? '');
+  } catch (e) {
+    if (!(e instanceof AllowlistSyntaxError)) throw e;
+    return fail(name, raw!, `comma-separated networks (10.0.0.0/8), addresses (127.0.0.1, [::1]:8080) or host names (localhost:8099); ${e.message}`);
+  }
 }
 
 function oneOf<T extends string>(name: string, raw: string | undefined, allowed: readonly T[], fallback: T): T {

@@ -8,16 +8,19 @@
  */
 import { randomUUID } from 'node:crypto';
 import os from 'node:os';
+import type { AddressAllowlist } from '../../common/address-policy.ts';
 import { NoetlError, asNoetlError } from '../../common/errors.ts';
+import { secretRedactor, type Redactor } from '../../common/secret-redaction.ts';
 import { partitionColumns, type Contract } from '../../contracts/index.ts';
 import type { RunEventType } from '../../lineage/index.ts';
 import { unitFields, type Bus, type Delivery, type ErrorInfo, type ExecutionEvent, type ExecutionEventBody, type QualityReport, type StepCommand, type StepResult, type Subscription, type TableRef } from '../../platform/bus/index.ts';
 import type { PythonSandboxMode } from '../../platform/config/config.ts';
 import { LocalArtifactStore, type ArtifactStore } from '../../platform/index.ts';
-import { redact, type Logger } from '../../platform/log/logger.ts';
+import type { Logger } from '../../platform/log/logger.ts';
 import { mergePartitions, writtenPartitions } from './gate/partitions.ts';
 import { describeGateFailure, runQualityGate } from './gate/quality-gate.ts';
 import { commandConsumer } from './command-consumer.ts';
+import { redactEvent } from './redact-event.ts';
 import { commandAccess, gateRefs } from './sandbox/command-access.ts';
 import { DuckDbSandbox, type CommandDatabase } from './sandbox/duckdb-sandbox.ts';
 import { stepLineage } from './step-lineage.ts';
@@ -41,6 +44,8 @@ export interface WorkerOptions {
   pythonSandbox?: PythonSandboxMode;
   /** Staged artifacts of an execution untouched this long are removed (checked at start and hourly). */
   stagingMaxAgeMs?: number;
+  /** Loopback, private and link-local addresses the http tool may reach (NOETL_HTTP_ALLOW); none by default. */
+  httpAllow?: AddressAllowlist;
 }
 
 type Outcome = { ok: true; result: StepResult; quality?: QualityReport } | { ok: false; error: ErrorInfo; quality?: QualityReport };
@@ -76,9 +81,12 @@ export class Worker {
   /** Running commands by execution, so a cancellation can reach them. */
   private readonly running = new Map<string, Set<AbortController>>();
   private readonly cancelled = new Map<string, number>();
+  /** Every credential this worker holds, in every form: nothing it publishes carries one. */
+  private readonly redactor: Redactor;
 
   constructor(private readonly options: WorkerOptions) {
     this.artifacts = new LocalArtifactStore(options.artifactsDir);
+    this.redactor = secretRedactor(Object.values(options.secrets ?? {}));
   }
 
   get pool(): string {
@@ -192,7 +200,7 @@ export class Worker {
         if (value === undefined) throw new NoetlError('E_CREDENTIAL_MISSING', `worker ${this.id} has no credential "${name}" for domain ${cmd.domain}: set NOETL_SECRET_${cmd.domain.toUpperCase()}__${name.toUpperCase()} where the workers run`);
         return value;
       };
-      const tools = { python: this.options.python ?? 'python3', pythonSandbox: this.options.pythonSandbox ?? 'bwrap' };
+      const tools = { python: this.options.python ?? 'python3', pythonSandbox: this.options.pythonSandbox ?? 'bwrap', httpAllow: this.options.httpAllow ?? [] };
       const context = { ...run, ...tools, command: cmd, artifacts: this.artifacts, duckdb: database.connect, outputPath, credential, secrets: Object.values(this.options.secrets ?? {}) };
       const result = await untilAborted(runTools(context, this.id), signal);
       // Work that blocked the event loop (templates, a driver) can end past the timeout before the timer fires.
@@ -202,7 +210,7 @@ export class Worker {
     } catch (e) {
       const err = asNoetlError(e, 'E_TOOL_FAILED');
       // A driver may echo a connection string: no credential value leaves this worker.
-      const message = redact(err.message, Object.values(this.options.secrets ?? {}));
+      const message = this.redactor.text(err.message);
       log.warn('step failed', { code: err.code, error: message });
       return { ok: false, error: { code: err.code, message, retryable: err.retryable } };
     } finally {
@@ -266,9 +274,9 @@ export class Worker {
     return { ...body, eventId, executionId: cmd.executionId, at, lineage: types.map((t) => stepLineage(cmd, t, at, result, error, tool, quality)) };
   }
 
-  /** Events of one command, in order, as one message; the last one's id de-duplicates it. */
+  /** Events of one command, in order, as one message, redacted; the last one's id de-duplicates it. */
   private publish(cmd: StepCommand, events: ExecutionEvent[]): Promise<void> {
-    return this.options.bus.publish(this.options.bus.names.subjects.events(cmd.executionId), events, { msgId: events.at(-1)!.eventId });
+    return this.options.bus.publish(this.options.bus.names.subjects.events(cmd.executionId), events.map((e) => redactEvent(e, this.redactor)), { msgId: events.at(-1)!.eventId });
   }
 }
 

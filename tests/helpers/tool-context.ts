@@ -1,5 +1,6 @@
 /** Runs one tool directly, as a worker would, against a real artifact store and the command's own sandboxed DuckDB. */
 import { DuckDBInstance } from '@duckdb/node-api';
+import { parseAllowlist } from '../../common/address-policy.ts';
 import { NoetlError } from '../../common/errors.ts';
 import { createLogger, type PythonSandboxMode } from '../../platform/index.ts';
 import type { StepCommand, StepResult } from '../../platform/bus/messages.ts';
@@ -14,7 +15,7 @@ export interface ToolBench {
   /** A database of the test's own, with no sandbox, for making fixtures. */
   duck: DuckDBInstance;
   /** Runs a tool; `output` and `lineage` hold what it reported. */
-  run(tool: Record<string, unknown> & { kind: string }, opts?: { workload?: Record<string, unknown>; results?: Record<string, StepResult>; secrets?: Record<string, string>; signal?: AbortSignal; pythonSandbox?: PythonSandboxMode }): Promise<{ result: StepResult; output: ToolOutput; lineage: ToolLineage }>;
+  run(tool: Record<string, unknown> & { kind: string }, opts?: { workload?: Record<string, unknown>; results?: Record<string, StepResult>; secrets?: Record<string, string>; signal?: AbortSignal; pythonSandbox?: PythonSandboxMode; httpAllow?: string }): Promise<{ result: StepResult; output: ToolOutput; lineage: ToolLineage }>;
   close(): void;
 }
 
@@ -47,6 +48,7 @@ export async function toolBench(): Promise<ToolBench> {
         secrets: Object.values(secrets),
         python: 'python3',
         pythonSandbox: opts.pythonSandbox ?? 'bwrap',
+        httpAllow: parseAllowlist(opts.httpAllow ?? ''),
         credential: (name) => {
           const v = secrets[name];
           if (v === undefined) throw new NoetlError('E_CREDENTIAL_MISSING', `no credential "${name}"`);

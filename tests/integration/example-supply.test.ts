@@ -63,6 +63,8 @@ describe('example domain supply: http, postgres, python and duckdb in both modes
   let inventory: FreshDatabase;
   let api: http.Server;
   let suppliersUrl: string;
+  /** The suppliers API is on loopback, which workers refuse unless NOETL_HTTP_ALLOW names it. */
+  let httpAllow: string;
   const calls: string[] = [];
   const domains = tempDir('noetl-supply-');
   const published: Record<string, unknown[]> = {};
@@ -88,6 +90,7 @@ describe('example domain supply: http, postgres, python and duckdb in both modes
     });
     await new Promise<void>((r) => api.listen(0, '127.0.0.1', r));
     suppliersUrl = `http://127.0.0.1:${(api.address() as AddressInfo).port}/suppliers`;
+    httpAllow = `127.0.0.1:${(api.address() as AddressInfo).port}`;
   });
 
   after(async () => {
@@ -98,7 +101,7 @@ describe('example domain supply: http, postgres, python and duckdb in both modes
 
   it('embedded: one process builds the plan', async () => {
     const home = tempDir();
-    const rt = await openRuntime(loadConfig({ NOETL_HOME: home, NOETL_DOMAINS_DIR: domains, NOETL_LOG_LEVEL: 'error', NOETL_SECRET_SUPPLY__INVENTORY: inventory.url }));
+    const rt = await openRuntime(loadConfig({ NOETL_HOME: home, NOETL_DOMAINS_DIR: domains, NOETL_LOG_LEVEL: 'error', NOETL_SECRET_SUPPLY__INVENTORY: inventory.url, NOETL_HTTP_ALLOW: httpAllow }));
     try {
       const id = await rt.supervisor.startExecution('supply/restock_plan', { suppliers_url: suppliersUrl });
       const state = await rt.supervisor.waitFor(id);
@@ -125,7 +128,7 @@ describe('example domain supply: http, postgres, python and duckdb in both modes
     try {
       [nats, catalog] = await Promise.all([startNatsServer(), freshPostgres()]);
       const port = await freePort();
-      const env = { NOETL_DATABASE_URL: catalog.url, NOETL_NATS_URL: nats.url, NOETL_HOME: home, NOETL_DOMAINS_DIR: domains, NOETL_PORT: String(port), NOETL_LOG_LEVEL: 'warn', NOETL_SECRET_SUPPLY__INVENTORY: inventory.url };
+      const env = { NOETL_DATABASE_URL: catalog.url, NOETL_NATS_URL: nats.url, NOETL_HOME: home, NOETL_DOMAINS_DIR: domains, NOETL_PORT: String(port), NOETL_LOG_LEVEL: 'warn', NOETL_SECRET_SUPPLY__INVENTORY: inventory.url, NOETL_HTTP_ALLOW: httpAllow };
       const server = spawnNoetl(['server'], home, env);
       procs.push(server);
       await server.waitFor(/noetl server at/);

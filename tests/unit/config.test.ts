@@ -25,7 +25,7 @@ describe('configuration', () => {
     assert.equal(c.workerConcurrency, 8);
   });
 
-  for (const [name, value] of [['NOETL_PORT', '80a'], ['NOETL_PORT', '70000'], ['NOETL_LOG_LEVEL', 'loud'], ['NOETL_DATABASE_URL', 'mysql://x'], ['NOETL_NATS_URL', 'not a url'], ['NOETL_WORKER_CONCURRENCY', '0'], ['NOETL_PYTHON_SANDBOX', 'off']] as const) {
+  for (const [name, value] of [['NOETL_PORT', '80a'], ['NOETL_PORT', '70000'], ['NOETL_LOG_LEVEL', 'loud'], ['NOETL_DATABASE_URL', 'mysql://x'], ['NOETL_NATS_URL', 'not a url'], ['NOETL_WORKER_CONCURRENCY', '0'], ['NOETL_PYTHON_SANDBOX', 'off'], ['NOETL_HTTP_ALLOW', '10.0.0.0/40'], ['NOETL_HTTP_ALLOW', '127.0.0.1:99999']] as const) {
     it(`fails fast on ${name}=${value}, naming the variable`, () => {
       assert.throws(() => loadConfig({ [name]: value }), (e: unknown) => (e as { code?: string }).code === 'E_CONFIG_INVALID' && (e as Error).message.startsWith(`${name}=`));
     });
@@ -46,6 +46,13 @@ describe('configuration', () => {
     for (const bad of ['', 'GPU:x', 'a:b@x', 'a;a']) {
       assert.throws(() => loadConfig({ NOETL_POOLS: bad === '' ? ';' : bad }), (e: unknown) => (e as Error).message.startsWith('NOETL_POOLS='), bad);
     }
+  });
+
+  it('reads the http allowlist: none by default, entries parsed once', () => {
+    assert.deepEqual(loadConfig({}).httpAllow, []);
+    const allow = loadConfig({ NOETL_HTTP_ALLOW: '127.0.0.1:8099, 10.0.0.0/8, localhost' }).httpAllow;
+    assert.deepEqual(allow.map((e) => e.text), ['127.0.0.1:8099', '10.0.0.0/8', 'localhost']);
+    assert.throws(() => loadConfig({ NOETL_HTTP_ALLOW: '127.0.0.1, not a host' }), (e: unknown) => /NOETL_HTTP_ALLOW=.*entry "not a host"/.test((e as Error).message));
   });
 
   it('never prints a password from a bad URL', () => {

@@ -21,4 +21,19 @@ describe('logger', () => {
     assert.ok(!lines[0]!.includes('hunter22'));
     assert.match(lines[0]!, /password \*\*\* rejected/);
   });
+
+  it('redacts every secret of the process in the forms it travels in: base64, URL-encoded, a URL\'s password, JSON-escaped', () => {
+    const lines: string[] = [];
+    const basic = 'svc:b4sic"pa/ss';
+    const url = 'postgres://app:pg%2Fs3cret@db:5432/x';
+    const log = createLogger({ level: 'debug', write: (l) => lines.push(l), secrets: new Set([basic, url]) });
+    log.warn('http answered 401', { echoed: `Authorization: Basic ${Buffer.from(basic).toString('base64')}`, query: `?p=${encodeURIComponent('b4sic"pa/ss')}` });
+    log.error('connect failed', { error: new Error('password authentication failed (pg/s3cret)'), body: JSON.stringify({ password: 'b4sic"pa/ss' }) });
+    log.info('by key', { [`key pg/s3cret`]: 1 });
+    const all = lines.join('\n');
+    for (const leak of ['b4sic', 'pg/s3cret', 'pg%2Fs3cret', Buffer.from(basic).toString('base64').slice(0, 12), 'pa%2Fss']) assert.ok(!all.includes(leak), `${leak} in ${all}`);
+    assert.equal(lines.length, 3);
+    for (const line of lines) JSON.parse(line);
+    assert.match(all, /Basic \*\*\*/);
+  });
 });

@@ -132,3 +132,18 @@ describe('templates run within a budget', () => {
     assert.ok(Date.now() - t0 < 20_000, 'both stopped long before the loops could end');
   });
 });
+
+describe('templates in a URL', () => {
+  it('are one percent-encoded component each, so a value cannot change the URL around it', async () => {
+    const { renderUrl } = await import('../../common/url-templates.ts');
+    const scope = { workload: { id: '../admin?x=1#frag', user: 'a@b', page: 2, api: 'https://api.example.com/v1' } };
+    assert.equal(renderUrl('https://api.example.com/items/{{ workload.id }}?p={{ workload.page }}', scope), 'https://api.example.com/items/..%2Fadmin%3Fx%3D1%23frag?p=2');
+    // An @ in a host's value does not make a user: the host holds %40, which no URL parser takes.
+    assert.equal(renderUrl('https://{{ workload.user }}.example.com/', scope), 'https://a%40b.example.com/');
+    assert.throws(() => new URL(renderUrl('https://{{ workload.user }}.example.com/', scope) as string));
+    assert.equal(renderUrl('{{ workload.api }}', scope), 'https://api.example.com/v1', 'a whole URL is the value itself');
+    assert.equal(renderUrl('{{ workload.api }}/items/{{ workload.id }}', scope), 'https://api.example.com/v1/items/..%2Fadmin%3Fx%3D1%23frag', 'a leading template is the base');
+    assert.throws(() => renderUrl('{{ workload.id }}/x', scope), isCode('E_TEMPLATE'), 'a base that is no URL is refused');
+    assert.throws(() => renderUrl('https://x/{{ workload.nope }}', scope), isCode('E_TEMPLATE'));
+  });
+});

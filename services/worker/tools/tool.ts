@@ -4,6 +4,7 @@
  * returns a small JSON value or a reference to a table. Never rows.
  */
 import type { DuckDBConnection } from '@duckdb/node-api';
+import type { AddressAllowlist } from '../../../common/address-policy.ts';
 import type { ColumnLineage, DatasetRef } from '../../../lineage/index.ts';
 import type { PythonSandboxMode } from '../../../platform/config/config.ts';
 import type { Logger } from '../../../platform/log/logger.ts';
@@ -38,6 +39,8 @@ export interface ToolContext {
   python: string;
   /** How python steps are isolated (NOETL_PYTHON_SANDBOX). */
   pythonSandbox: PythonSandboxMode;
+  /** Loopback, private and link-local addresses the http tool may reach (NOETL_HTTP_ALLOW). */
+  httpAllow: AddressAllowlist;
 }
 
 export interface ToolOutput {

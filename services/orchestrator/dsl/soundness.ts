@@ -24,17 +24,13 @@ export function checkSoundness(p: Playbook, report: Report): void {
     if (!reachable.has(s.name)) report('E_PLAYBOOK_UNREACHABLE_STEP', [...s.path, 'step'], `step "${s.name}" cannot be reached from "${start}"`);
   }
 
-  const loops = cycles(succ);
   const trapped = new Set<string>();
-  for (const c of loops) {
-    const members = new Set(c);
-    const exits = p.steps.some((s) => members.has(s.name) && canStopGoingRound(s, members));
-    if (!exits) {
-      const first = p.steps.find((s) => members.has(s.name))!;
-      const names = p.steps.filter((s) => members.has(s.name)).map((s) => `"${s.name}"`);
-      report('E_PLAYBOOK_CYCLE_NO_EXIT', [...first.path, 'step'], `steps ${names.join(' → ')} form a cycle that none of them can leave: the execution could never end; give the arc going round a \`when\` that becomes false, with an arc out of the cycle`);
-      for (const n of c) trapped.add(n);
-    }
+  for (const steps of stepsOfCycles(p, cycles(succ))) {
+    const members = new Set(steps.map((s) => s.name));
+    if (steps.some((s) => canStopGoingRound(s, members))) continue;
+    const names = steps.map((s) => `"${s.name}"`);
+    report('E_PLAYBOOK_CYCLE_NO_EXIT', [...steps[0]!.path, 'step'], `steps ${names.join(' → ')} form a cycle that none of them can leave: the execution could never end; give the arc going round a \`when\` that becomes false, with an arc out of the cycle`);
+    for (const n of members) trapped.add(n);
   }
 
   // A path can end at a step none of whose arcs must be taken: no arcs, or a guard on every one.
@@ -101,6 +97,20 @@ function checkJoins(p: Playbook, succ: Successors, back: ReadonlySet<string>, re
       report('E_PLAYBOOK_JOIN_DEADLOCK', [...join.path, 'step'], `join "${join.name}" can deadlock: going round the cycle ${u} → ${v} runs its input${rerun.length > 1 ? 's' : ''} ${rerun.map((i) => `"${i}"`).join(', ')} again but not ${once.map((i) => `"${i}"`).join(', ')}, so the second time it waits forever; join the branches inside the cycle, or leave the cycle from one step (an exclusive router) before the join`);
     }
   }
+}
+
+/** The steps of each cycle, in playbook order; one pass over the steps, however many cycles there are. */
+function stepsOfCycles(p: Playbook, loops: readonly string[][]): Step[][] {
+  const loopOf = new Map<string, number>();
+  loops.forEach((members, i) => {
+    for (const name of members) loopOf.set(name, i);
+  });
+  const out: Step[][] = loops.map(() => []);
+  for (const s of p.steps) {
+    const i = loopOf.get(s.name);
+    if (i !== undefined) out[i]!.push(s);
+  }
+  return out;
 }
 
 const guarded = (a: Arc): boolean => a.when !== undefined && a.when !== true;

@@ -1,7 +1,7 @@
 /**
  * Reads the `domains/` folder: each `domains/<domain>/` has a `domain.yaml`,
  * `products/*.odcs.yaml` contracts and `playbooks/*.yaml`. Contracts are parsed
- * and validated here; playbooks are
+ * and validated here (relationships across contracts included); playbooks are
  * returned as text for the orchestrator's DSL to parse. Every problem comes
  * back as a positioned diagnostic, a file that cannot be read too (see
  * read-source.ts): one bad file never hides the others.
@@ -11,7 +11,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Diagnostic } from '../../common/diagnostics.ts';
 import { parseYaml } from '../../common/yaml-source.ts';
-import { parseContract, type Contract } from '../../contracts/index.ts';
+import { checkRelationships, parseContract, type Contract, type ParsedContract } from '../../contracts/index.ts';
 import { accessProblem, domainsRoot, readSourceText, resolveInside, type SourceProblem } from './read-source.ts';
 
 export interface SourceFile {
@@ -69,6 +69,7 @@ export function loadDomains(domainsDir: string, cwd: string = process.cwd()): Do
     }
     return { file: rel(file), text: source.text, sha256: createHash('sha256').update(source.text).digest('hex') };
   };
+  const parsedContracts: ParsedContract[] = [];
   for (const name of listDomains(domainsDir, root, problem)) {
     const dir = path.join(domainsDir, name);
     const domain: LoadedDomain = { name, description: undefined, owners: [], contracts: [], playbooks: [] };
@@ -111,6 +112,7 @@ export function loadDomains(domainsDir: string, cwd: string = process.cwd()): Do
       }
       products.set(parsed.contract.productId, loaded);
       domain.contracts.push(loaded);
+      parsedContracts.push({ contract: parsed.contract, source: parsed.source });
     }
     for (const f of listFiles(path.join(dir, 'playbooks'), '.yaml', problem)) {
       const file = read(f);
@@ -118,6 +120,7 @@ export function loadDomains(domainsDir: string, cwd: string = process.cwd()): Do
     }
     domains.push(domain);
   }
+  diagnostics.push(...checkRelationships(parsedContracts));
   return { domains, diagnostics, products };
 }
 

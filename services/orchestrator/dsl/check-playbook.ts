@@ -13,7 +13,7 @@ import { PLAYBOOK_TOOL, TASKS_TOOL, toolsOf, type Playbook, type Step } from './
 import { checkSoundness } from './soundness.ts';
 import { runsBefore } from './runs-before.ts';
 import { successors } from './step-graph.ts';
-import { suggest } from './suggest.ts';
+import { suggest } from '../../../common/suggest.ts';
 
 export interface CheckContext {
   /** Tool kinds some worker can run. */

@@ -101,5 +101,7 @@ function offsetOf(doc: Document, path: readonly PathSegment[]): number {
 }
 
 function firstLine(message: string): string {
+  // The library catches its own stack overflow on deep nesting (some 800 levels) and reports it as is.
+  if (message.includes('Maximum call stack size exceeded')) return 'nested too deeply to read (the parser ran out of stack here): flatten the structure';
   return message.split('\n')[0] ?? message;
 }

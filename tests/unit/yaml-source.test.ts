@@ -51,6 +51,17 @@ describe('YAML with positions', () => {
     assert.deepEqual(src.diagnostics.map((d) => [d.line, d.col]), [[200_001, 1]]);
   });
 
+  it('reports nesting too deep for the parser as such, with its place, instead of a stack overflow', () => {
+    const src = parseYaml(`a: ${'['.repeat(5000)}${']'.repeat(5000)}\n`, 'deep.yaml');
+    assert.equal(src.value, undefined);
+    assert.ok(src.diagnostics.length > 0);
+    for (const d of src.diagnostics) {
+      assert.equal(d.code, 'E_YAML_SYNTAX');
+      assert.equal(d.message, 'nested too deeply to read (the parser ran out of stack here): flatten the structure');
+      assert.equal(d.line, 1);
+    }
+  });
+
   it('reports an alias to an anchor that was never set (found by the property test), instead of throwing', () => {
     const src = parseYaml('a: 1\nb: *nowhere\n', 'alias.yaml');
     assert.equal(src.value, undefined);

@@ -5,6 +5,7 @@
 import { parseArgs } from 'node:util';
 import { dataPassingBench } from './data-passing.ts';
 import { gateFusionBench } from './gate-fusion.ts';
+import { largePlaybooksBench } from './large-playbooks.ts';
 import { lineageBench } from './lineage.ts';
 import { orchestrationBench } from './orchestration.ts';
 
@@ -22,3 +23,4 @@ if (!only || only === 'gate-fusion') await gateFusionBench(rows, runs);
 if (!only || only === 'orchestration') await orchestrationBench(steps);
 if (!only || only === 'lineage') await lineageBench(100_000, 100);
 if (!only || only === 'data-passing') await dataPassingBench(Number(values['passing-rows']));
+if (!only || only === 'large-playbooks') largePlaybooksBench();

@@ -46,8 +46,8 @@ export function resolveInside(file: string, root: string): { real: string; probl
     return { problem: accessProblem(e) };
   }
   const relative = path.relative(root, real);
-  if (relative.startsWith('..') || path.isAbsolute(relative)) {
-    return { problem: { code: 'E_FILE_UNREADABLE', message: `is a link to ${real}, outside the domains folder; only files inside it are read`, line: 1, col: 1 } };
+  if (relative === '..' || relative.startsWith(`..${path.sep}`) || path.isAbsolute(relative)) {
+    return { problem: { code: 'E_FILE_UNREADABLE', message: `leads through a symbolic link to ${real}, outside the domains folder; only files inside it are read`, line: 1, col: 1 } };
   }
   return { real };
 }

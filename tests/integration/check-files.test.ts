@@ -54,7 +54,7 @@ describe('noetl check: file problems', () => {
       'domains/ops/playbooks:1:1: E_FILE_UNREADABLE: domains/ops/playbooks should be a folder, but is a file',
       `${p}/dangling.yaml:1:1: E_FILE_UNREADABLE: ${p}/dangling.yaml is a symbolic link to nothing: the path it names does not exist`,
       `${p}/empty.yaml:1:1: E_FILE_INVALID: ${p}/empty.yaml is empty`,
-      `${p}/escape.yaml:1:1: E_FILE_UNREADABLE: ${p}/escape.yaml is a link to ${fs.realpathSync(path.join(outside, 'secret.yaml'))}, outside the domains folder; only files inside it are read`,
+      `${p}/escape.yaml:1:1: E_FILE_UNREADABLE: ${p}/escape.yaml leads through a symbolic link to ${fs.realpathSync(path.join(outside, 'secret.yaml'))}, outside the domains folder; only files inside it are read`,
       `${p}/folder.yaml:1:1: E_FILE_UNREADABLE: ${p}/folder.yaml is a directory, not a file`,
       `${p}/huge.yaml:1:1: E_FILE_INVALID: ${p}/huge.yaml is over the 4 MiB limit of a source file (${MAX_SOURCE_BYTES + 1} bytes); split it`,
       `${p}/latin1.yaml:1:22: E_FILE_INVALID: ${p}/latin1.yaml is not UTF-8 text: byte 0xE9 at line 1, column 22 is not valid UTF-8; save the file as UTF-8`,

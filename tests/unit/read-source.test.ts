@@ -30,8 +30,19 @@ describe('reading a source file', () => {
   it('reads UTF-8 text as it is, a byte-order mark included, and follows a link inside the folder', () => {
     fs.writeFileSync(at('plain.yaml'), '\uFEFFa: é\n');
     fs.symlinkSync('plain.yaml', at('alias.yaml'));
+    fs.writeFileSync(at('..dots.yaml'), 'a: 1\n');
     assert.equal(readSourceText(at('plain.yaml'), root).text, '\uFEFFa: é\n');
     assert.equal(readSourceText(at('alias.yaml'), root).text, '\uFEFFa: é\n');
+    assert.equal(readSourceText(at('..dots.yaml'), root).text, 'a: 1\n', 'a name starting with two dots is still inside');
+  });
+
+  it('refuses a file reached through a linked folder that leads outside', () => {
+    fs.mkdirSync(path.join(outside, 'products'));
+    fs.writeFileSync(path.join(outside, 'products', 'x.odcs.yaml'), 'a: 1\n');
+    fs.symlinkSync(path.join(outside, 'products'), at('products'));
+    const found = problem('products/x.odcs.yaml')!;
+    assert.equal(found[0], 'E_FILE_UNREADABLE');
+    assert.equal(found[1], `leads through a symbolic link to ${fs.realpathSync(path.join(outside, 'products', 'x.odcs.yaml'))}, outside the domains folder; only files inside it are read`);
   });
 
   it('says what is wrong with a directory, a link in a loop, a link to nothing, a link out of the folder and a FIFO', () => {
@@ -47,7 +58,7 @@ describe('reading a source file', () => {
     assert.deepEqual(problem('dangling.yaml'), ['E_FILE_UNREADABLE', 'is a symbolic link to nothing: the path it names does not exist', 1, 1]);
     const escape = problem('escape.yaml')!;
     assert.equal(escape[0], 'E_FILE_UNREADABLE');
-    assert.match(escape[1], /outside the domains folder/);
+    assert.match(escape[1], /^leads through a symbolic link to .*secret\.yaml, outside the domains folder/);
     assert.deepEqual(problem('pipe.yaml'), ['E_FILE_UNREADABLE', 'is not a regular file (a device, FIFO or socket)', 1, 1]);
   });
 

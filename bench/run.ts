@@ -6,6 +6,7 @@ import { parseArgs } from 'node:util';
 import { dataPassingBench } from './data-passing.ts';
 import { duckdbSandboxBench } from './duckdb-sandbox.ts';
 import { gateFusionBench } from './gate-fusion.ts';
+import { largePlaybooksBench } from './large-playbooks.ts';
 import { lineageBench } from './lineage.ts';
 import { orchestrationBench } from './orchestration.ts';
 import { pythonSandboxBench } from './python-sandbox.ts';
@@ -28,3 +29,4 @@ if (!only || only === 'data-passing') await dataPassingBench(Number(values['pass
 if (!only || only === 'python-sandbox') await pythonSandboxBench(Number(values['python-runs']));
 if (!only || only === 'duckdb-sandbox') await duckdbSandboxBench(Number(values['duckdb-runs']));
 if (!only || only === 'redaction') redactionBench();
+if (!only || only === 'large-playbooks') largePlaybooksBench();

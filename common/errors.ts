@@ -8,6 +8,8 @@
 export const ERROR_CATALOGUE = {
   E_CONFIG_INVALID: { retryable: false, meaning: 'an environment variable has a bad value' },
   E_YAML_SYNTAX: { retryable: false, meaning: 'a YAML file does not parse' },
+  E_FILE_UNREADABLE: { retryable: false, meaning: 'a file cannot be read: a directory, a broken or looping link, a link out of its folder, not a regular file, no permission' },
+  E_FILE_INVALID: { retryable: false, meaning: 'a file is empty, not UTF-8 text, or over the size limit' },
   E_SCHEMA_INVALID: { retryable: false, meaning: 'a document does not match its schema' },
   E_CONTRACT_INVALID: { retryable: false, meaning: 'a data-product contract is invalid' },
   E_CONTRACT_DUPLICATE: { retryable: false, meaning: 'two contracts declare the same product id' },

@@ -20,13 +20,16 @@ export interface YamlSource {
 
 export function parseYaml(text: string, file: string): YamlSource {
   const lineCounter = new LineCounter();
-  const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
+  // The library compares each key with every earlier key of its map (quadratic: a 4 MB map takes
+  // minutes); duplicates are found here instead, with a set per map.
+  const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: false });
   const at = (offset: number): SourceLocation => {
     const { line, col } = lineCounter.linePos(offset);
     return { file, line, col };
   };
-  const diagnostics: Diagnostic[] = doc.errors.map((e) => ({
-    ...at(e.pos[0]),
+  const errors = [...doc.errors.map((e) => ({ offset: e.pos[0], message: e.message })), ...duplicateKeys(doc)].sort((a, b) => a.offset - b.offset);
+  const diagnostics: Diagnostic[] = errors.map((e) => ({
+    ...at(e.offset),
     code: 'E_YAML_SYNTAX',
     severity: 'error',
     message: firstLine(e.message),
@@ -41,6 +44,28 @@ export function parseYaml(text: string, file: string): YamlSource {
     }
   }
   return { file, value, diagnostics, locate: (path) => at(offsetOf(doc, path)) };
+}
+
+/** Keys that repeat an earlier scalar key of the same map (as the library's own `uniqueKeys` would say), walked without recursion. */
+function duplicateKeys(doc: Document): { offset: number; message: string }[] {
+  const out: { offset: number; message: string }[] = [];
+  const stack: unknown[] = [doc.contents];
+  while (stack.length > 0) {
+    const node = stack.pop();
+    if (isMap(node)) {
+      const seen = new Set<unknown>();
+      for (const pair of node.items) {
+        if (isScalar(pair.key)) {
+          if (seen.has(pair.key.value)) out.push({ offset: pair.key.range?.[0] ?? 0, message: 'Map keys must be unique' });
+          seen.add(pair.key.value);
+        }
+        stack.push(pair.key, pair.value);
+      }
+    } else if (isSeq(node)) {
+      for (const item of node.items) stack.push(item);
+    }
+  }
+  return out;
 }
 
 /** Splits a JSON pointer (`/a/0/b`) into path segments. */
@@ -76,5 +101,7 @@ function offsetOf(doc: Document, path: readonly PathSegment[]): number {
 }
 
 function firstLine(message: string): string {
+  // The library catches its own stack overflow on deep nesting (some 800 levels) and reports it as is.
+  if (message.includes('Maximum call stack size exceeded')) return 'nested too deeply to read (the parser ran out of stack here): flatten the structure';
   return message.split('\n')[0] ?? message;
 }

@@ -11,15 +11,27 @@ export interface CliResult {
   stderr: string;
 }
 
-export function startNoetl(args: string[], options: { cwd: string; env?: Record<string, string> }): ChildProcess {
-  return spawn(process.execPath, [NOETL_BIN, ...args], {
+export interface NoetlOptions {
+  cwd: string;
+  env?: Record<string, string>;
+  /**
+   * Let file permissions apply: root (as tests run here) reads any file, so it
+   * runs without the capabilities that override them (setpriv drops them).
+   */
+  filePermissions?: boolean;
+}
+
+export function startNoetl(args: string[], options: NoetlOptions): ChildProcess {
+  const asRoot = options.filePermissions === true && process.getuid?.() === 0;
+  const command = asRoot ? ['setpriv', '--bounding-set=-dac_override,-dac_read_search', process.execPath] : [process.execPath];
+  return spawn(command[0]!, [...command.slice(1), NOETL_BIN, ...args], {
     cwd: options.cwd,
     env: { ...process.env, NOETL_LOG_LEVEL: 'warn', ...options.env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
 }
 
-export function runNoetl(args: string[], options: { cwd: string; env?: Record<string, string>; timeoutMs?: number }): Promise<CliResult> {
+export function runNoetl(args: string[], options: NoetlOptions & { timeoutMs?: number }): Promise<CliResult> {
   return new Promise((resolve, reject) => {
     const child = startNoetl(args, options);
     let stdout = '';

@@ -78,15 +78,21 @@ describe('noetl check --base <git-ref>', () => {
     }
   });
 
-  it('accepts the same change with a major bump, still listing it as breaking', async () => {
+  it('accepts the same change with a major bump, still listing it as breaking, once no relationship names the removed column', async () => {
     const { root, edit } = repo();
     edit(RISK, '      - name: customer_id\n        logicalType: integer\n        required: true\n', '');
     edit(RISK, 'version: 2.0.0', 'version: 3.0.0');
     const r = await runNoetl(['check', '--base', 'HEAD', '--format', 'json'], { cwd: root });
-    // marketing's relationship to application_scores.customer_id now points at nothing: the reference is still checked by name.
-    const out = JSON.parse(r.stdout) as Json;
+    const out = JSON.parse(r.stdout) as Json & { diagnostics: { file: string; line: number; col: number; code: string; message: string }[] };
     assert.deepEqual(out.reports.find((x) => x.productId === 'risk.application_scores')!.failures, []);
-    assert.equal(r.code, 0, r.stdout);
+    // The version is right, but marketing's relationship to application_scores.customer_id now points at nothing.
+    assert.equal(r.code, 1, r.stdout);
+    assert.deepEqual(out.diagnostics.map((d) => [d.file, d.line, d.col, d.code]), [['domains/marketing/products/campaign_targets.odcs.yaml', 26, 37, 'E_CONTRACT_INVALID']]);
+    assert.match(out.diagnostics[0]!.message, /relates to application_scores\.customer_id, but table "application_scores" \(contract risk\.application_scores\) has no column "customer_id"/);
+    // Once marketing lets go of it in the same change, the check passes.
+    edit('domains/marketing/products/campaign_targets.odcs.yaml', '        relationships:\n          - { type: foreignKey, to: application_scores.customer_id }\n', '');
+    const after = await runNoetl(['check', '--base', 'HEAD'], { cwd: root });
+    assert.equal(after.code, 0, after.stdout + after.stderr);
   });
 
   it('annotates GitHub pull requests and writes a Markdown summary', async () => {

@@ -34,6 +34,34 @@ describe('YAML with positions', () => {
     assert.equal(src.diagnostics[0]?.line, 2);
   });
 
+  it('reports every repeated key of a map where the library would (nested maps, flow maps, keys with tags and anchors), and keys of different types apart', () => {
+    const text = 'a: 1\nb:\n  c: 1\n  c: 2\na: 3\nf: { x: 1, x: 2 }\n&k d: 1\n!!str d: 2\n1: one\n"1": also one\n';
+    const src = parseYaml(text, 'dup.yaml');
+    assert.deepEqual(src.diagnostics.map((d) => [d.line, d.col, d.message]), [
+      [4, 3, 'Map keys must be unique'],
+      [5, 1, 'Map keys must be unique'],
+      [6, 12, 'Map keys must be unique'],
+      [8, 7, 'Map keys must be unique'],
+    ]);
+  });
+
+  it('finds a repeated key among 200,000 in one pass (the library compared each key with every earlier one: minutes)', () => {
+    const keys = Array.from({ length: 200_000 }, (_, i) => `k${i}: ${i}`);
+    const src = parseYaml(`${keys.join('\n')}\nk7: again\n`, 'big.yaml');
+    assert.deepEqual(src.diagnostics.map((d) => [d.line, d.col]), [[200_001, 1]]);
+  });
+
+  it('reports nesting too deep for the parser as such, with its place, instead of a stack overflow', () => {
+    const src = parseYaml(`a: ${'['.repeat(5000)}${']'.repeat(5000)}\n`, 'deep.yaml');
+    assert.equal(src.value, undefined);
+    assert.ok(src.diagnostics.length > 0);
+    for (const d of src.diagnostics) {
+      assert.equal(d.code, 'E_YAML_SYNTAX');
+      assert.equal(d.message, 'nested too deeply to read (the parser ran out of stack here): flatten the structure');
+      assert.equal(d.line, 1);
+    }
+  });
+
   it('reports an alias to an anchor that was never set (found by the property test), instead of throwing', () => {
     const src = parseYaml('a: 1\nb: *nowhere\n', 'alias.yaml');
     assert.equal(src.value, undefined);

@@ -11,9 +11,10 @@ import { guardReferences, templateReferences, type TemplateReference } from '../
 import type { PathSegment, YamlSource } from '../../../common/yaml-source.ts';
 import { PLAYBOOK_TOOL, TASKS_TOOL, toolsOf, type Playbook, type Step } from './model.ts';
 import { checkSoundness } from './soundness.ts';
+import { runsBefore } from './runs-before.ts';
 import { checkSqlTemplates } from './sql-template-check.ts';
-import { predecessors, reachableFrom, successors, type Successors } from './step-graph.ts';
-import { suggest } from './suggest.ts';
+import { successors } from './step-graph.ts';
+import { suggest } from '../../../common/suggest.ts';
 
 export interface CheckContext {
   /** Tool kinds some worker can run. */
@@ -169,11 +170,11 @@ function checkTemplates(p: Playbook, report: Report): void {
   const declaredVars = new Set(p.steps.flatMap((s) => s.next.flatMap((a) => Object.keys(a.set ?? {}))));
   const workloadKeys = new Set([...Object.keys(p.workload), ...Object.keys((p.workloadSchema?.properties as Record<string, unknown> | undefined) ?? {})]);
   const stepNames = new Set(p.steps.map((s) => s.name));
-  const ancestors = ancestorsOf(succ);
+  const reaches = runsBefore(succ);
   for (const site of templateSites(p)) {
     // Results a site can read: those of steps that can run before it (itself too, in a cycle or in its own arcs).
     const self = site.step?.name;
-    const before = (step: string): boolean => self === undefined || (step === self && site.own) || ancestors(self).has(step);
+    const before = (step: string): boolean => self === undefined || (step === self && site.own) || reaches(step, self);
     forEachString(site.value, site.path, (text, at) => {
       let refs: TemplateReference[];
       try {
@@ -214,17 +215,6 @@ function undefinedReference(ref: TemplateReference, site: TemplateSite, k: Known
     default:
       return undefined;
   }
-}
-
-/** The steps with a path to a step (itself only through a cycle), computed on first use and kept: playbooks can have thousands of steps. */
-function ancestorsOf(succ: Successors): (step: string) => Set<string> {
-  const preds = predecessors(succ);
-  const cache = new Map<string, Set<string>>();
-  return (step) => {
-    let found = cache.get(step);
-    if (!found) cache.set(step, (found = reachableFrom(preds.get(step) ?? [], preds)));
-    return found;
-  };
 }
 
 function forEachString(value: unknown, path: PathSegment[], fn: (text: string, path: PathSegment[]) => void): void {

@@ -24,17 +24,13 @@ export function checkSoundness(p: Playbook, report: Report): void {
     if (!reachable.has(s.name)) report('E_PLAYBOOK_UNREACHABLE_STEP', [...s.path, 'step'], `step "${s.name}" cannot be reached from "${start}"`);
   }
 
-  const loops = cycles(succ);
   const trapped = new Set<string>();
-  for (const c of loops) {
-    const members = new Set(c);
-    const exits = p.steps.some((s) => members.has(s.name) && canStopGoingRound(s, members));
-    if (!exits) {
-      const first = p.steps.find((s) => members.has(s.name))!;
-      const names = p.steps.filter((s) => members.has(s.name)).map((s) => `"${s.name}"`);
-      report('E_PLAYBOOK_CYCLE_NO_EXIT', [...first.path, 'step'], `steps ${names.join(' → ')} form a cycle that none of them can leave: the execution could never end; give the arc going round a \`when\` that becomes false, with an arc out of the cycle`);
-      for (const n of c) trapped.add(n);
-    }
+  for (const steps of stepsOfCycles(p, cycles(succ))) {
+    const members = new Set(steps.map((s) => s.name));
+    if (steps.some((s) => canStopGoingRound(s, members))) continue;
+    const names = steps.map((s) => `"${s.name}"`);
+    report('E_PLAYBOOK_CYCLE_NO_EXIT', [...steps[0]!.path, 'step'], `steps ${names.join(' → ')} form a cycle that none of them can leave: the execution could never end; give the arc going round a \`when\` that becomes false, with an arc out of the cycle`);
+    for (const n of members) trapped.add(n);
   }
 
   // A path can end at a step none of whose arcs must be taken: no arcs, or a guard on every one.
@@ -70,6 +66,12 @@ export function checkSoundness(p: Playbook, report: Report): void {
  * those reached from v without passing the join, and without following the
  * other arcs of an exclusive u (which it holds back while it goes round). A
  * join must have all of its inputs among them, or none.
+ *
+ * Without back edges the graph is acyclic, so a walk from v never needs a step
+ * ranked (topologically) after the join's last input; it stops once it has
+ * found every input; and arcs of inclusive steps into the same v give the
+ * same walk, done once. (Many cycles and many joins together still cost a
+ * walk per pair.)
  */
 function checkJoins(p: Playbook, succ: Successors, back: ReadonlySet<string>, report: Report): void {
   const byName = new Map(p.steps.map((s) => [s.name, s]));
@@ -77,30 +79,82 @@ function checkJoins(p: Playbook, succ: Successors, back: ReadonlySet<string>, re
   for (const [from, tos] of succ) for (const to of tos) if (!back.has(edgeKey(from, to))) push(preds, to, from);
   const joins = p.steps.filter((s) => (preds.get(s.name) ?? []).length >= 2);
   if (joins.length === 0 || back.size === 0) return;
+  const rank = forwardRanks(succ, back);
+  const rankOf = (step: string): number => rank.get(step) ?? Number.POSITIVE_INFINITY;
   const reported = new Set<string>();
+  const settled = new Set<string>();
   for (const edge of back) {
     const [u, v] = edge.split('->') as [string, string];
     const holdsBack = byName.get(u)?.mode === 'exclusive';
     for (const join of joins) {
       if (reported.has(join.name)) continue;
+      const memo = holdsBack ? undefined : `${v}\u0000${join.name}`;
+      if (memo !== undefined && settled.has(memo)) continue;
+      const inputs = preds.get(join.name)!;
+      const isInput = new Set(inputs);
+      const last = inputs.reduce((most, i) => Math.max(most, rankOf(i)), Number.NEGATIVE_INFINITY);
       const again = new Set<string>();
+      let found = 0;
       const stack = [v];
-      while (stack.length > 0) {
+      while (stack.length > 0 && found < inputs.length) {
         const n = stack.pop()!;
-        if (n === join.name || again.has(n)) continue;
+        if (n === join.name || again.has(n) || rankOf(n) > last) continue;
         again.add(n);
+        if (isInput.has(n)) found++;
         if (n === u && holdsBack) continue;
         for (const m of succ.get(n) ?? []) if (!back.has(edgeKey(n, m))) stack.push(m);
       }
-      const inputs = preds.get(join.name)!;
       // An exclusive u sends its held-back arcs once, when it leaves the cycle.
       const rerun = inputs.filter((i) => again.has(i) && !(i === u && holdsBack));
-      if (rerun.length === 0 || rerun.length === inputs.length) continue;
-      const once = inputs.filter((i) => !rerun.includes(i));
+      if (rerun.length === 0 || rerun.length === inputs.length) {
+        if (memo !== undefined) settled.add(memo);
+        continue;
+      }
+      const rerunSet = new Set(rerun);
+      const once = inputs.filter((i) => !rerunSet.has(i));
       reported.add(join.name);
-      report('E_PLAYBOOK_JOIN_DEADLOCK', [...join.path, 'step'], `join "${join.name}" can deadlock: going round the cycle ${u} → ${v} runs its input${rerun.length > 1 ? 's' : ''} ${rerun.map((i) => `"${i}"`).join(', ')} again but not ${once.map((i) => `"${i}"`).join(', ')}, so the second time it waits forever; join the branches inside the cycle, or leave the cycle from one step (an exclusive router) before the join`);
+      report('E_PLAYBOOK_JOIN_DEADLOCK', [...join.path, 'step'], `join "${join.name}" can deadlock: going round the cycle ${u} → ${v} runs its input${rerun.length > 1 ? 's' : ''} ${listed(rerun)} again but not ${listed(once)}, so the second time it waits forever; join the branches inside the cycle, or leave the cycle from one step (an exclusive router) before the join`);
     }
   }
+}
+
+/** Step names quoted, the first five of a long list and how many more. */
+function listed(names: readonly string[]): string {
+  const shown = names.slice(0, 5).map((n) => `"${n}"`).join(', ');
+  return names.length > 5 ? `${shown} and ${names.length - 5} more` : shown;
+}
+
+/** Each step's place in a topological order of the graph without its back edges (Kahn); steps on cycles the walk from the start never met have none. */
+function forwardRanks(succ: Successors, back: ReadonlySet<string>): Map<string, number> {
+  const waiting = new Map<string, number>([...succ.keys()].map((k) => [k, 0]));
+  for (const [from, tos] of succ) for (const to of tos) if (!back.has(edgeKey(from, to))) waiting.set(to, (waiting.get(to) ?? 0) + 1);
+  const ready = [...waiting].filter(([, count]) => count === 0).map(([name]) => name);
+  const rank = new Map<string, number>();
+  while (ready.length > 0) {
+    const n = ready.pop()!;
+    rank.set(n, rank.size);
+    for (const m of succ.get(n) ?? []) {
+      if (back.has(edgeKey(n, m))) continue;
+      const left = waiting.get(m)! - 1;
+      waiting.set(m, left);
+      if (left === 0) ready.push(m);
+    }
+  }
+  return rank;
+}
+
+/** The steps of each cycle, in playbook order; one pass over the steps, however many cycles there are. */
+function stepsOfCycles(p: Playbook, loops: readonly string[][]): Step[][] {
+  const loopOf = new Map<string, number>();
+  loops.forEach((members, i) => {
+    for (const name of members) loopOf.set(name, i);
+  });
+  const out: Step[][] = loops.map(() => []);
+  for (const s of p.steps) {
+    const i = loopOf.get(s.name);
+    if (i !== undefined) out[i]!.push(s);
+  }
+  return out;
 }
 
 const guarded = (a: Arc): boolean => a.when !== undefined && a.when !== true;

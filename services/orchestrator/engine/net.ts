@@ -58,15 +58,21 @@ export function compileNet(p: Playbook): Net {
   const start = p.steps[0]!.name;
   transitions.get(start)!.inputs.push(INITIAL_PLACE);
   const back = backEdges(start, successors(p));
+  // Places and forward arcs already connected, kept beside the lists: a join may have a hundred thousand inputs.
+  const placed = new Set<string>();
+  const fed = new Set<string>();
   const connect = (from: string, to: string, arc: Pick<OutputArc, 'when' | 'set' | 'jump'>): void => {
     const target = transitions.get(to);
     if (!target) return;
     const place = placeId(from, to, arc.jump);
     const isBack = back.has(edgeKey(from, to));
-    const inputs = isBack ? target.loopInputs : target.inputs;
-    if (inputs.includes(place)) return;
-    inputs.push(place);
-    if (!isBack && !target.from.includes(from)) target.from.push(from);
+    if (placed.has(place)) return;
+    placed.add(place);
+    (isBack ? target.loopInputs : target.inputs).push(place);
+    if (!isBack && !fed.has(edgeKey(from, to))) {
+      fed.add(edgeKey(from, to));
+      target.from.push(from);
+    }
     transitions.get(from)!.outputs.push({ place, to, ...arc, back: isBack });
   };
   for (const s of p.steps) {

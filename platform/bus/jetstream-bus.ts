@@ -19,6 +19,7 @@ import {
   type JsMsg,
 } from '@nats-io/jetstream';
 import { NoetlError } from '../../common/errors.ts';
+import { redactUrl } from '../config/config.ts';
 import type { Bus, ConsumeOptions, Delivery, Subscription } from './bus.ts';
 import { STREAMS } from './messages.ts';
 
@@ -31,6 +32,8 @@ export interface JetStreamBusOptions {
   name?: string;
   /** How long a publish keeps retrying while the server is unreachable. */
   publishTimeoutMs?: number;
+  /** How long `ping` waits for the server (default 1.5 s). */
+  pingTimeoutMs?: number;
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -185,6 +188,25 @@ export class JetStreamBus implements Bus {
       },
     });
     return { unsubscribe: () => sub.unsubscribe() };
+  }
+
+  /** A JetStream round trip (account info) within `pingTimeoutMs`: the server is reachable and has JetStream. */
+  async ping(): Promise<void> {
+    if (this.closed) throw new NoetlError('E_BUS_CLOSED', 'the bus is closed');
+    const timeoutMs = this.options.pingTimeoutMs ?? 1_500;
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<never>((_resolve, reject) => {
+      timer = setTimeout(() => reject(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs);
+    });
+    const asked = this.jsm.getAccountInfo();
+    asked.catch(() => undefined); // an answer that comes after the deadline is dropped
+    try {
+      await Promise.race([asked, late]);
+    } catch (e) {
+      throw new NoetlError('E_BUS_UNAVAILABLE', `NATS at ${redactUrl(this.options.url)} does not answer: ${(e as Error).message}`, { cause: e });
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   async close(): Promise<void> {

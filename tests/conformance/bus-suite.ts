@@ -2,7 +2,8 @@
  * The bus port's conformance suite. Every adapter runs the same cases:
  * at-least-once delivery, explicit ack, redelivery after the ack deadline and
  * after a nak, in-progress acks, dead letters after max deliveries, duplicate
- * publishes dropped by message id, work shared between consumers of one durable.
+ * publishes dropped by message id, work shared between consumers of one durable,
+ * a ping that answers while the bus is open.
  */
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
@@ -224,6 +225,13 @@ export function busConformance(adapter: BusAdapter): void {
       const bus = await adapter.open();
       await bus.close();
       await assert.rejects(bus.publish(subject(), {}, { msgId: randomUUID() }), { code: 'E_BUS_CLOSED' });
+    });
+
+    it('answers a ping while open, and refuses it once closed, with a coded error', async () => {
+      const bus = await adapter.open();
+      await bus.ping();
+      await bus.close();
+      await assert.rejects(bus.ping(), { code: 'E_BUS_CLOSED' });
     });
   });
 }

@@ -1,12 +1,21 @@
 /**
  * The registry's HTTP app, built from its dependencies so tests can drive it
  * in-process with `inject()`. Routes are served under `/api/v1` and, for
- * convenience, at the root (`/products`, `/executions/:id`, ...).
+ * convenience, at the root (`/products`, `/executions/:id`, ...). Before any
+ * handler runs, the request is held to `REQUEST_LIMITS` (URL, body, nesting,
+ * strings, content type); every error, fastify's own included, answers
+ * `{ error: { code, message } }` with a code of the catalogue.
  */
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { Db } from '../../platform/index.ts';
 import type { Logger } from '../../platform/log/logger.ts';
-import { errorHandler } from './http-errors.ts';
+import { errorHandler, fromFastify, sendError } from './http-errors.ts';
+import { clientErrorHandler } from './http/client-errors.ts';
+import { installJsonParser } from './http/json-body.ts';
+import { REQUEST_LIMITS } from './http/request-limits.ts';
+import { notFoundHandler, trackRoutes } from './http/route-table.ts';
+import { urlProblem } from './http/url-guard.ts';
+import { validatorCompiler } from './http/validators.ts';
 import { catalogRoutes } from './routes/catalog-routes.ts';
 import { executionControlRoutes, type ExecutionControl } from './routes/execution-control-routes.ts';
 import { executionRoutes } from './routes/execution-routes.ts';
@@ -25,8 +34,28 @@ export interface RegistryDeps {
 export type { ExecutionControl } from './routes/execution-control-routes.ts';
 
 export async function buildApp(deps: RegistryDeps): Promise<FastifyInstance> {
-  const app = Fastify({ logger: false, bodyLimit: 64 * 1024 * 1024 });
+  const app = Fastify({
+    logger: false,
+    bodyLimit: REQUEST_LIMITS.bodyBytes,
+    // Longer path parameters are refused with 400 by the URL guard, naming them; past the URL limit, 414.
+    routerOptions: { maxParamLength: REQUEST_LIMITS.urlBytes },
+    clientErrorHandler,
+    // Fastify's own answer to a bad URL, coded like every other.
+    frameworkErrors: (error, _req, reply) => sendError(reply, fromFastify(error)),
+    // Requests already on a connection while the app closes are served (the database closes after it), not
+    // answered with fastify's uncoded 503.
+    return503OnClosing: false,
+  });
+  const routes = trackRoutes(app);
+  app.addHook('onRequest', (req, reply, done) => {
+    const problem = urlProblem(req);
+    if (problem) return sendError(reply, problem);
+    done();
+  });
+  app.setValidatorCompiler(validatorCompiler);
+  installJsonParser(app);
   app.setErrorHandler(errorHandler(deps.log));
+  app.setNotFoundHandler(notFoundHandler(routes));
   app.get('/health', async () => {
     await deps.db.selectFrom('domains').select('name').limit(1).execute();
     return { status: 'ok', mode: deps.mode };

@@ -19,6 +19,7 @@ import { validatorCompiler } from './http/validators.ts';
 import { catalogRoutes } from './routes/catalog-routes.ts';
 import { executionControlRoutes, type ExecutionControl } from './routes/execution-control-routes.ts';
 import { executionRoutes } from './routes/execution-routes.ts';
+import { healthRoute, type BusProbe } from './routes/health-route.ts';
 import { homePage } from './routes/home-page.ts';
 import { lineageRoutes } from './routes/lineage-routes.ts';
 
@@ -29,9 +30,12 @@ export interface RegistryDeps {
   mode: 'embedded' | 'distributed';
   /** Starting and cancelling executions; without it the API only reads. */
   executions?: ExecutionControl;
+  /** The bus the executions run on, for the health check; without it health reports the database alone. */
+  bus?: BusProbe;
 }
 
 export type { ExecutionControl } from './routes/execution-control-routes.ts';
+export type { BusProbe } from './routes/health-route.ts';
 
 export async function buildApp(deps: RegistryDeps): Promise<FastifyInstance> {
   const app = Fastify({
@@ -56,10 +60,7 @@ export async function buildApp(deps: RegistryDeps): Promise<FastifyInstance> {
   installJsonParser(app);
   app.setErrorHandler(errorHandler(deps.log));
   app.setNotFoundHandler(notFoundHandler(routes));
-  app.get('/health', async () => {
-    await deps.db.selectFrom('domains').select('name').limit(1).execute();
-    return { status: 'ok', mode: deps.mode };
-  });
+  await app.register(healthRoute(deps.db, deps.mode, deps.bus));
   app.get('/', homePage(deps.db));
   for (const prefix of ['/api/v1', '']) {
     await app.register(catalogRoutes(deps.db), { prefix });

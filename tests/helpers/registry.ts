@@ -32,6 +32,7 @@ export async function openRegistry(database: 'embedded' | 'postgres', files: Rec
     db: rt.database.db,
     log: rt.log,
     mode: 'embedded',
+    bus: rt.bus,
     executions: {
       start: (ref, workload) => rt.supervisor.startExecution(ref, workload),
       cancel: async (id, reason) => void (await rt.supervisor.cancel(id, reason)),

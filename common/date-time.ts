@@ -15,11 +15,11 @@ function daysIn(year: number, month: number): number {
   return [4, 6, 9, 11].includes(month) ? 30 : 31;
 }
 
-/** True for `YYYY-MM-DDThh:mm:ss[.fraction](Z|±hh:mm)` with year 0001–9999, a real day and time, and a storable offset. */
+/** True for `YYYY-MM-DDThh:mm:ss[.fraction](Z|±hh:mm)`: year 0001–9999, a real day and time, a storable offset. */
 export function isRealDateTime(text: string): boolean {
   const match = RFC3339.exec(text);
   if (!match) return false;
-  const [year, month, day, hour, minute, second] = match.slice(1, 7).map(Number) as [number, number, number, number, number, number];
+  const [year = 0, month = 0, day = 0, hour = 0, minute = 0, second = 0] = match.slice(1, 7).map(Number);
   if (year < 1 || month < 1 || month > 12 || day < 1 || day > daysIn(year, month)) return false;
   // A leap second (:60) is a real moment; PostgreSQL takes it as the next minute.
   if (hour > 23 || minute > 59 || second > 60) return false;

@@ -59,7 +59,8 @@ function countProblem(event: AnyLineageEvent, inputs: Named[], outputs: Output[]
   }
   if (!addsEdges(event)) return undefined;
   if (inputs.length * outputs.length > limits.datasetEdges) {
-    const message = `would add ${inputs.length} × ${outputs.length} = ${inputs.length * outputs.length} dataset edges; an event may add at most ${limits.datasetEdges}`;
+    const edges = `${inputs.length} × ${outputs.length} = ${inputs.length * outputs.length}`;
+    const message = `would add ${edges} dataset edges; an event may add at most ${limits.datasetEdges}`;
     return { kind: 'count', path: '/outputs', message };
   }
   let columnEdges = 0;
@@ -79,7 +80,8 @@ function nameProblem(event: AnyLineageEvent, inputs: Named[], outputs: Output[])
   const checks: [path: string, value: string, limit: number][] = [];
   const named = (path: string, n: Named | undefined): void => {
     if (!n) return;
-    checks.push([`${path}/namespace`, n.namespace, LINEAGE_LIMITS.namespaceBytes], [`${path}/name`, n.name, LINEAGE_LIMITS.nameBytes]);
+    checks.push([`${path}/namespace`, n.namespace, LINEAGE_LIMITS.namespaceBytes]);
+    checks.push([`${path}/name`, n.name, LINEAGE_LIMITS.nameBytes]);
   };
   named('/job', event.job as Named | undefined);
   named('/dataset', event.dataset as Named | undefined);

@@ -43,12 +43,15 @@ function problemOf(error: ErrorObject): ValidationProblem {
   const at = error.instancePath || '';
   const params = error.params as { missingProperty?: string; additionalProperty?: string; format?: string };
   if (error.keyword === 'additionalProperties' && params.additionalProperty !== undefined) {
-    return { path: `${at}/${escapePointer(params.additionalProperty)}`, message: 'is not a field of an OpenLineage event here (facets go under "facets")' };
+    const message = 'is not a field of an OpenLineage event here (facets go under "facets")';
+    return { path: `${at}/${escapePointer(params.additionalProperty)}`, message };
   }
   if (error.keyword === 'required' && params.missingProperty !== undefined) {
     return { path: at || '/', message: `${error.message ?? 'is invalid'} (missing "${params.missingProperty}")` };
   }
-  if (error.keyword === 'format' && params.format === 'date-time') return { path: at || '/', message: `must match format "date-time": ${REAL_DATE_TIME}` };
+  if (error.keyword === 'format' && params.format === 'date-time') {
+    return { path: at || '/', message: `must match format "date-time": ${REAL_DATE_TIME}` };
+  }
   return { path: at || '/', message: error.message ?? 'is invalid' };
 }
 

@@ -10,11 +10,11 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import type { Db } from '../../platform/index.ts';
 import type { Logger } from '../../platform/log/logger.ts';
 import { errorHandler, fromFastify, sendError } from './http-errors.ts';
-import { clientErrorHandler } from './http/client-errors.ts';
+import { clientErrorHandler, connectHandler } from './http/client-errors.ts';
 import { installJsonParser } from './http/json-body.ts';
+import { requestProblem } from './http/request-guard.ts';
 import { REQUEST_LIMITS } from './http/request-limits.ts';
 import { notFoundHandler, trackRoutes } from './http/route-table.ts';
-import { urlProblem } from './http/url-guard.ts';
 import { validatorCompiler } from './http/validators.ts';
 import { catalogRoutes } from './routes/catalog-routes.ts';
 import { executionControlRoutes, type ExecutionControl } from './routes/execution-control-routes.ts';
@@ -44,15 +44,18 @@ export async function buildApp(deps: RegistryDeps): Promise<FastifyInstance> {
     // Longer path parameters are refused with 400 by the URL guard, naming them; past the URL limit, 414.
     routerOptions: { maxParamLength: REQUEST_LIMITS.urlBytes },
     clientErrorHandler,
+    // A missing Host is refused by the request guard, coded; Node's own refusal has no body.
+    http: { requireHostHeader: false },
     // Fastify's own answer to a bad URL, coded like every other.
     frameworkErrors: (error, _req, reply) => sendError(reply, fromFastify(error)),
     // Requests already on a connection while the app closes are served (the database closes after it), not
     // answered with fastify's uncoded 503.
     return503OnClosing: false,
   });
+  app.server.on('connect', connectHandler);
   const routes = trackRoutes(app);
   app.addHook('onRequest', (req, reply, done) => {
-    const problem = urlProblem(req);
+    const problem = requestProblem(req);
     if (problem) return sendError(reply, problem);
     done();
   });

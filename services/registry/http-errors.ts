@@ -36,8 +36,12 @@ export function statusOf(code: ErrorCode): number {
   return STATUS[code] ?? 500;
 }
 
+export interface ErrorBody {
+  error: { code: ErrorCode; message: string; details?: Record<string, unknown> };
+}
+
 /** The body of every error answer. Details (where the problem is) go out with client errors only. */
-export function errorBody(error: NoetlError): { error: { code: ErrorCode; message: string; details?: Record<string, unknown> } } {
+export function errorBody(error: NoetlError): ErrorBody {
   const details = error.details !== undefined && statusOf(error.code) < 500 ? { details: error.details } : {};
   return { error: { code: error.code, message: error.message, ...details } };
 }
@@ -64,11 +68,11 @@ export function fromFastify(error: FastifyError, bodyLimit?: number): NoetlError
   if (error.validation) return validationError(error);
   switch (error.code) {
     case 'FST_ERR_CTP_BODY_TOO_LARGE':
-      return new NoetlError('E_REQUEST_TOO_LARGE', `the request body is larger than this route takes (${bodyLimit ?? 'its limit of'} bytes)`);
+      return new NoetlError('E_REQUEST_TOO_LARGE', `the request body is larger than this route takes${limitText(bodyLimit)}`);
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
       return new NoetlError('E_UNSUPPORTED_MEDIA_TYPE', 'the request body must be JSON (content-type application/json)');
     case 'FST_ERR_CTP_EMPTY_JSON_BODY':
-      return new NoetlError('E_REQUEST_INVALID', 'the body is empty, but its content-type says JSON', { details: { field: 'body' } });
+      return new NoetlError('E_REQUEST_INVALID', 'body is empty, but its content-type says JSON', { details: { field: 'body' } });
     case 'FST_ERR_BAD_URL':
       return new NoetlError('E_REQUEST_INVALID', 'the URL is not valid percent-encoded UTF-8', { details: { field: 'path' } });
     case 'FST_ERR_MAX_PARAM_LENGTH':
@@ -76,13 +80,17 @@ export function fromFastify(error: FastifyError, bodyLimit?: number): NoetlError
     default:
       break;
   }
-  if (error instanceof SyntaxError) return new NoetlError('E_REQUEST_INVALID', `the body is not valid JSON: ${error.message}`, { details: { field: 'body' } });
+  if (error instanceof SyntaxError) {
+    return new NoetlError('E_REQUEST_INVALID', `body is not valid JSON: ${error.message}`, { details: { field: 'body' } });
+  }
   const status = error.statusCode ?? 500;
   if (status === 413) return new NoetlError('E_REQUEST_TOO_LARGE', error.message);
   if (status === 415) return new NoetlError('E_UNSUPPORTED_MEDIA_TYPE', error.message);
   if (status >= 400 && status < 500) return new NoetlError('E_REQUEST_INVALID', error.message);
   return new NoetlError('E_INTERNAL', error.message, { cause: error });
 }
+
+const limitText = (bytes: number | undefined): string => (bytes === undefined ? '' : ` (${bytes} bytes)`);
 
 /** A schema validation failure, naming the field: `body/workload`, `querystring/asOf`, `params/id`. */
 function validationError(error: FastifyError): NoetlError {

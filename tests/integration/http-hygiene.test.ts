@@ -94,7 +94,7 @@ describe('HTTP errors are coded', () => {
     expectError(ndjson, 415, 'E_UNSUPPORTED_MEDIA_TYPE');
   });
 
-  it('over a real socket: 414 for a URL over 8 KiB, 431 for headers over 16 KiB, 400 for what is not HTTP', async () => {
+  it('over a real socket: 414 for a URL over 8 KiB, 431 for headers over 16 KiB, 400 for what is not HTTP, 405 for CONNECT', async () => {
     const longUrl = await rawRequest(port, `GET /api/v1/products?domain=${'a'.repeat(9_000)} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`);
     assert.equal(longUrl.status, 414, longUrl.body);
     assert.equal((JSON.parse(longUrl.body) as ErrorAnswer).error.code, 'E_URL_TOO_LONG');
@@ -112,6 +112,12 @@ describe('HTTP errors are coded', () => {
       assert.equal(res.status, 400, JSON.stringify(garbage));
       assert.equal((JSON.parse(res.body) as ErrorAnswer).error.code, 'E_REQUEST_INVALID');
     }
+    const connect = await rawRequest(port, 'CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n\r\n');
+    assert.equal(connect.status, 405, 'CONNECT is answered, not dropped');
+    assert.equal((JSON.parse(connect.body) as ErrorAnswer).error.code, 'E_METHOD_NOT_ALLOWED');
+    const noHost = await rawRequest(port, 'GET /health HTTP/1.1\r\nConnection: close\r\n\r\n');
+    assert.equal(noHost.status, 400);
+    assert.equal((JSON.parse(noHost.body) as ErrorAnswer).error.details?.field, 'headers/host');
     const fine = await rawRequest(port, 'GET /health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n');
     assert.equal(fine.status, 200, 'the server still serves');
   });

@@ -64,14 +64,16 @@ export function bodyValueProblem(value: unknown, root = ''): { field: string; me
 }
 
 function invalid(field: string, message: string): NoetlError {
-  return new NoetlError('E_REQUEST_INVALID', `body${field === '/' ? '' : field} ${message}`, { details: { field: `body${field === '/' ? '' : field}` } });
+  const named = `body${field === '/' ? '' : field}`;
+  return new NoetlError('E_REQUEST_INVALID', `${named} ${message}`, { details: { field: named } });
 }
 
 /** One JSON document, checked before and after parsing; `at` prefixes the pointers (an NDJSON line's index). */
 export function parseCheckedJson(text: string, at = ''): unknown {
   const tooDeep = depthOverflow(text, REQUEST_LIMITS.jsonDepth);
   if (tooDeep !== undefined) {
-    throw invalid(at || '/', `nests arrays and objects deeper than ${REQUEST_LIMITS.jsonDepth} levels (at character ${tooDeep})`);
+    const message = `nests arrays and objects deeper than ${REQUEST_LIMITS.jsonDepth} levels (at character ${tooDeep})`;
+    throw invalid(at || '/', message);
   }
   let value: unknown;
   try {
@@ -93,7 +95,8 @@ export function parseCheckedNdjson(text: string): unknown[] {
       documents.push(parseCheckedJson(line, `/${documents.length}`));
     } catch (e) {
       const error = e as NoetlError;
-      throw new NoetlError('E_REQUEST_INVALID', `line ${index + 1} of the NDJSON body: ${error.message}`, { details: error.details });
+      const message = `line ${index + 1} of the NDJSON body: ${error.message}`;
+      throw new NoetlError('E_REQUEST_INVALID', message, { details: error.details });
     }
   });
   return documents;
@@ -104,7 +107,7 @@ type Done = (error: Error | null, body?: unknown) => void;
 function parser(parse: (text: string) => unknown) {
   return (_req: FastifyRequest, text: string | Buffer, done: Done): void => {
     const body = typeof text === 'string' ? text : text.toString('utf8');
-    if (body.length === 0) return done(new NoetlError('E_REQUEST_INVALID', 'the body is empty, but its content-type says JSON', { details: { field: 'body' } }));
+    if (body.length === 0) return done(invalid('/', 'is empty, but its content-type says JSON'));
     try {
       done(null, parse(body));
     } catch (e) {

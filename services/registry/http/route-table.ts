@@ -46,7 +46,8 @@ export function notFoundHandler(table: { allowed(path: string): string[] }) {
     const allowed = table.allowed(path);
     if (allowed.length > 0) {
       void reply.header('allow', allowed.join(', '));
-      return sendError(reply, new NoetlError('E_METHOD_NOT_ALLOWED', `${req.method} is not allowed on ${shown(path)}; it takes ${allowed.join(', ')}`));
+      const message = `${req.method} is not allowed on ${shown(path)}; it takes ${allowed.join(', ')}`;
+      return sendError(reply, new NoetlError('E_METHOD_NOT_ALLOWED', message));
     }
     sendError(reply, new NoetlError('E_ROUTE_NOT_FOUND', `no route ${req.method} ${shown(path)}`));
   };

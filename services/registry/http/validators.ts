@@ -21,4 +21,5 @@ const bodies = ajvWith({ coerceTypes: false });
 const urlParts = ajvWith({ coerceTypes: 'array' });
 
 /** Fastify's validator compiler: bodies strictly, URL parts with coercion. */
-export const validatorCompiler: FastifySchemaCompiler<unknown> = ({ schema, httpPart }) => (httpPart === 'body' ? bodies : urlParts).compile(schema as object);
+export const validatorCompiler: FastifySchemaCompiler<unknown> = ({ schema, httpPart }) =>
+  (httpPart === 'body' ? bodies : urlParts).compile(schema as object);

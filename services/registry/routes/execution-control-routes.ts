@@ -43,7 +43,9 @@ export function executionControlRoutes(db: Db, control: ExecutionControl) {
     app.post<{ Params: { id: string }; Body: { reason?: string } }>(
       '/executions/:id/cancel',
       {
-        schema: { body: { type: 'object', additionalProperties: false, properties: { reason: { type: 'string', maxLength: 1_000 } } } },
+        schema: {
+          body: { type: 'object', additionalProperties: false, properties: { reason: { type: 'string', maxLength: 1_000 } } },
+        },
         // No body at all is a cancel without a reason.
         preValidation: (req, _reply, done) => {
           req.body ??= {};

@@ -21,7 +21,8 @@ const DEADLINE_MS = 2_000;
 async function probe(work: () => Promise<unknown>, code: ErrorCode, what: string): Promise<NoetlError | undefined> {
   let timer: NodeJS.Timeout | undefined;
   const late = new Promise<never>((_resolve, reject) => {
-    timer = setTimeout(() => reject(new NoetlError(code, `${what} did not answer within ${DEADLINE_MS} ms`)), DEADLINE_MS);
+    const message = `${what} did not answer within ${DEADLINE_MS} ms`;
+    timer = setTimeout(() => reject(new NoetlError(code, message)), DEADLINE_MS);
   });
   try {
     await Promise.race([work(), late]);
@@ -42,7 +43,8 @@ export function healthRoute(db: Db, mode: 'embedded' | 'distributed', bus: BusPr
         probe(() => db.selectFrom('domains').select('name').limit(1).execute(), 'E_DATABASE_UNAVAILABLE', 'the database'),
         bus ? probe(() => bus.ping(), 'E_BUS_UNAVAILABLE', 'the bus') : Promise.resolve(undefined),
       ]);
-      const checks: Record<string, Check> = { database: database ? 'down' : 'ok', ...(bus ? { bus: busDown ? 'down' : 'ok' } : {}) };
+      const checks: Record<string, Check> = { database: database ? 'down' : 'ok' };
+      if (bus) checks.bus = busDown ? 'down' : 'ok';
       const down = database ?? busDown;
       if (!down) return { status: 'ok', mode, checks };
       return reply.status(503).send({ status: 'down', mode, checks, ...errorBody(down) });

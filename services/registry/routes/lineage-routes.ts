@@ -45,7 +45,7 @@ const graphQuerySchema = {
   },
 };
 
-/** Every event valid, within the per-event caps, and its graph extractable; else the first problem, naming the event and field. */
+/** Every event valid (so its graph is extractable) and within the per-event caps; else the first problem, named. */
 function checked(events: unknown[], batch: boolean): AnyLineageEvent[] {
   events.forEach((event, index) => {
     const field = (path: string): string => `body${batch ? `/${index}` : ''}${path === '/' ? '' : path}`;
@@ -60,7 +60,8 @@ function checked(events: unknown[], batch: boolean): AnyLineageEvent[] {
     if (limit) {
       const code = limit.kind === 'size' ? 'E_REQUEST_TOO_LARGE' : limit.kind === 'count' ? 'E_LINEAGE_LIMIT' : 'E_REQUEST_INVALID';
       const what = limit.path === '/' ? 'the event' : limit.path;
-      throw new NoetlError(code, `${prefix}${what} ${limit.message}`, { details: { ...(batch ? { index } : {}), path: limit.path, field: field(limit.path) } });
+      const details = { ...(batch ? { index } : {}), path: limit.path, field: field(limit.path) };
+      throw new NoetlError(code, `${prefix}${what} ${limit.message}`, { details });
     }
   });
   return events as AnyLineageEvent[];
@@ -75,7 +76,8 @@ export function lineageRoutes(db: Db) {
       return reply.status(r.stored === 1 ? 201 : 200).send({ stored: r.stored, duplicate: r.duplicates === 1 });
     });
 
-    // A JSON array or NDJSON (this route alone takes it): every event checked before any is stored; all stored in one transaction, or none.
+    // A JSON array or NDJSON (this route alone takes it): every event checked before any is stored;
+    // all stored in one transaction, or none.
     void app.register((batch: FastifyInstance) => {
       installNdjsonParser(batch, REQUEST_LIMITS.batchBodyBytes);
       batch.post('/lineage/batch', { bodyLimit: REQUEST_LIMITS.batchBodyBytes }, async (req) => {

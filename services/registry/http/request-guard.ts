@@ -1,8 +1,10 @@
 /**
- * The request target checked before any handler runs: its length (414), and
- * each path parameter, path segment and query key and value (400, naming it):
- * no NUL, no unpaired surrogate, nothing longer than the limit. A NUL reaching
- * a query would make PostgreSQL fail; here it is the caller's mistake.
+ * The request line and headers checked before any handler runs: an HTTP/1.1
+ * request names its host (Node's own check answers without a body, so it is
+ * done here instead), the URL's length (414), and each path parameter, path
+ * segment and query key and value (400, naming it): no NUL, no unpaired
+ * surrogate, nothing longer than the limit. A NUL reaching a query would make
+ * PostgreSQL fail; here it is the caller's mistake.
  */
 import type { FastifyRequest } from 'fastify';
 import { NoetlError } from '../../../common/errors.ts';
@@ -17,8 +19,9 @@ function decoded(segment: string): string | undefined {
   }
 }
 
-/** The first problem of a request target, as a coded error, or undefined. */
-export function urlProblem(req: FastifyRequest): NoetlError | undefined {
+/** The first problem of a request's line and headers, as a coded error, or undefined. */
+export function requestProblem(req: FastifyRequest): NoetlError | undefined {
+  if (req.raw.httpVersion === '1.1' && req.headers.host === undefined) return refused('headers/host', 'is required in an HTTP/1.1 request');
   const url = req.raw.url ?? req.url;
   const length = Buffer.byteLength(url, 'utf8');
   if (length > REQUEST_LIMITS.urlBytes) {

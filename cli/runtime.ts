@@ -177,6 +177,7 @@ export async function openServer(config: Config, log: Logger): Promise<Server> {
     db: database.db,
     log: log.child({ part: 'registry' }),
     mode: 'distributed',
+    bus,
     executions: {
       start: (ref, workload) => supervisor.startExecution(ref, workload),
       cancel: async (id, reason) => void (await supervisor.cancel(id, reason)),

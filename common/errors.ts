@@ -67,6 +67,15 @@ export const ERROR_CATALOGUE = {
   E_BUS_FORBIDDEN: { retryable: false, meaning: 'NATS refused the credentials, or an action they do not permit' },
   E_MESSAGE_TOO_LARGE: { retryable: false, meaning: "a message is over the bus's maximum message size" },
   E_REQUEST_INVALID: { retryable: false, meaning: 'an API request is malformed' },
+  E_ROUTE_NOT_FOUND: { retryable: false, meaning: 'no API route at that path' },
+  E_METHOD_NOT_ALLOWED: { retryable: false, meaning: 'the API route does not take that method (the Allow header lists those it takes)' },
+  E_REQUEST_TOO_LARGE: { retryable: false, meaning: 'a request body, or an event in it, is larger than its limit' },
+  E_URL_TOO_LONG: { retryable: false, meaning: 'a request URL is longer than its limit' },
+  E_UNSUPPORTED_MEDIA_TYPE: { retryable: false, meaning: 'a request body has a content type the route does not take' },
+  E_HEADERS_TOO_LARGE: { retryable: false, meaning: "a request's headers are larger than the server accepts" },
+  E_LINEAGE_LIMIT: { retryable: false, meaning: 'an OpenLineage event names more datasets or adds more edges than one event may' },
+  E_EXECUTION_FINISHED: { retryable: false, meaning: 'the execution has already ended, so it cannot be cancelled' },
+  E_DATABASE_UNAVAILABLE: { retryable: true, meaning: 'the database cannot be reached' },
   E_INTERNAL: { retryable: false, meaning: 'an unexpected internal error' },
 } as const satisfies Record<string, { retryable: boolean; meaning: string }>;
 

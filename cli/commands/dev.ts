@@ -47,7 +47,7 @@ export async function devCommand(rt: Runtime, print: Print, options: { serve: bo
   const results = await buildAll(rt, print);
   const failures = results.filter((r) => r.state.status !== 'completed').length + (buildable(rt).playbooks.length - results.length);
   if (!options.serve) return failures > 0 ? 1 : 0;
-  const app = await buildApp({ db: rt.database.db, log: rt.log.child({ part: 'registry' }), mode: 'embedded' });
+  const app = await buildApp({ db: rt.database.db, log: rt.log.child({ part: 'registry' }), mode: 'embedded', bus: rt.bus });
   const address = await app.listen({ host: rt.config.host, port: rt.config.port });
   print(`catalog at ${address.replace('127.0.0.1', 'localhost')}  (try: curl ${address}/products)  — Ctrl-C to stop`);
   await new Promise<void>((resolve) => {

@@ -86,6 +86,8 @@ export interface Bus {
   /** At-most-once fan-out to every current listener (control messages: cancel, announcements). */
   broadcast(subject: string, data: unknown): Promise<void>;
   listen<T>(filter: string, handler: (data: T, subject: string) => void): { unsubscribe(): void };
+  /** Resolves when the bus answers now; rejects with E_BUS_UNAVAILABLE when it cannot be reached, E_BUS_CLOSED once closed. */
+  ping(): Promise<void>;
   close(): Promise<void>;
 }
 

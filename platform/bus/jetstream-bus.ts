@@ -45,6 +45,8 @@ export interface JetStreamBusOptions {
   role?: BusRole;
   /** Credentials and TLS; they take the place of any in the URL. */
   credentials?: NatsCredentials;
+  /** How long `ping` waits for the server (default 1.5 s). */
+  pingTimeoutMs?: number;
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -244,6 +246,25 @@ export class JetStreamBus implements Bus {
       },
     });
     return { unsubscribe: () => sub.unsubscribe() };
+  }
+
+  /** A JetStream round trip (account info) within `pingTimeoutMs`: the server is reachable and has JetStream. */
+  async ping(): Promise<void> {
+    if (this.closed) throw new NoetlError('E_BUS_CLOSED', 'the bus is closed');
+    const timeoutMs = this.options.pingTimeoutMs ?? 1_500;
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<never>((_resolve, reject) => {
+      timer = setTimeout(() => reject(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs);
+    });
+    const asked = this.jsm.getAccountInfo();
+    asked.catch(() => undefined); // an answer that comes after the deadline is dropped
+    try {
+      await Promise.race([asked, late]);
+    } catch (e) {
+      throw new NoetlError('E_BUS_UNAVAILABLE', `NATS at ${this.where} does not answer: ${(e as Error).message}`, { cause: e });
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   async close(): Promise<void> {

@@ -234,6 +234,12 @@ export class MemoryBus implements Bus {
     return { unsubscribe: () => this.listeners.delete(l) };
   }
 
+  /** In process, the bus is there as long as it is open. */
+  ping(): Promise<void> {
+    if (this.closed) return Promise.reject(new NoetlError('E_BUS_CLOSED', 'the bus is closed'));
+    return Promise.resolve();
+  }
+
   async close(): Promise<void> {
     this.closed = true;
     this.listeners.clear();

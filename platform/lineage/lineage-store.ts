@@ -5,7 +5,7 @@
  * (events from any producer).
  */
 import { sql, type Kysely, type Transaction } from 'kysely';
-import { eventKey, graphOf, type AnyLineageEvent, type ColumnEdge, type LineageEdge } from '../../lineage/index.ts';
+import { eventKey, graphOf, type AnyLineageEvent, type ColumnEdge, type EventGraph, type LineageEdge } from '../../lineage/index.ts';
 import type { Schema } from '../database/schema.ts';
 
 type Db = Kysely<Schema> | Transaction<Schema>;
@@ -15,11 +15,27 @@ export interface StoreResult {
   duplicates: number;
 }
 
-/** Stores events (each once, by content) and adds what the new ones say to the graph. */
+/**
+ * Stores events (each once, by content) and adds what the new ones say to the
+ * graph, all in one transaction (the caller's, or one of its own): the graph of
+ * every event is extracted before anything is written, so an event is never
+ * stored without its graph.
+ */
 export async function storeLineage(db: Db, events: readonly AnyLineageEvent[]): Promise<StoreResult> {
   if (events.length === 0) return { stored: 0, duplicates: 0 };
-  const byKey = new Map(events.map((e) => [eventKey(e), e]));
-  const rows = [...byKey].map(([key, e]) => {
+  const byKey = new Map(events.map((e) => [eventKey(e), { event: e, graph: graphOf(e) }]));
+  const store = async (tx: Transaction<Schema>): Promise<number> => {
+    const inserted = await insertEvents(tx, byKey);
+    await writeGraph(tx, [...byKey].filter(([k]) => inserted.has(k)).map(([, x]) => x));
+    return inserted.size;
+  };
+  const stored = db.isTransaction ? await store(db as Transaction<Schema>) : await db.transaction().execute(store);
+  return { stored, duplicates: events.length - stored };
+}
+
+/** Inserts the events not stored before; answers the keys of those it inserted. */
+async function insertEvents(db: Db, byKey: Map<string, { event: AnyLineageEvent }>): Promise<Set<string>> {
+  const rows = [...byKey].map(([key, { event: e }]) => {
     const run = e.run as { runId?: string } | undefined;
     const job = e.job as { namespace?: string; name?: string } | undefined;
     return {
@@ -38,17 +54,19 @@ export async function storeLineage(db: Db, events: readonly AnyLineageEvent[]): 
     const r = await db.insertInto('lineage_events').values(chunk).onConflict((oc) => oc.column('event_key').doNothing()).returning('event_key').execute();
     for (const x of r) inserted.add(x.event_key!);
   }
-  await addToGraph(db, [...byKey].filter(([k]) => inserted.has(k)).map(([, e]) => e));
-  return { stored: inserted.size, duplicates: events.length - inserted.size };
+  return inserted;
 }
 
 /** Adds what events say to the graph (datasets, jobs, dataset and column edges), without storing the events. */
 export async function addToGraph(db: Db, events: readonly AnyLineageEvent[]): Promise<void> {
-  const fresh = events.map((e) => ({ e, g: graphOf(e) }));
-  await upsertNodes(db, 'lineage_datasets', fresh.flatMap(({ e, g }) => g.datasets.map((d) => ({ ...d, at: e.eventTime }))));
-  await upsertNodes(db, 'lineage_jobs', fresh.flatMap(({ e, g }) => (g.job ? [{ ...g.job, at: e.eventTime }] : [])));
-  await upsertEdges(db, fresh.flatMap(({ e, g }) => g.edges.map((edge) => ({ edge, at: e.eventTime }))));
-  await upsertColumnEdges(db, fresh.flatMap(({ e, g }) => g.columnEdges.map((edge) => ({ edge, at: e.eventTime }))));
+  await writeGraph(db, events.map((event) => ({ event, graph: graphOf(event) })));
+}
+
+async function writeGraph(db: Db, fresh: readonly { event: AnyLineageEvent; graph: EventGraph }[]): Promise<void> {
+  await upsertNodes(db, 'lineage_datasets', fresh.flatMap(({ event: e, graph: g }) => g.datasets.map((d) => ({ ...d, at: e.eventTime }))));
+  await upsertNodes(db, 'lineage_jobs', fresh.flatMap(({ event: e, graph: g }) => (g.job ? [{ ...g.job, at: e.eventTime }] : [])));
+  await upsertEdges(db, fresh.flatMap(({ event: e, graph: g }) => g.edges.map((edge) => ({ edge, at: e.eventTime }))));
+  await upsertColumnEdges(db, fresh.flatMap(({ event: e, graph: g }) => g.columnEdges.map((edge) => ({ edge, at: e.eventTime }))));
 }
 
 async function upsertNodes(db: Db, table: 'lineage_datasets' | 'lineage_jobs', nodes: { namespace: string; name: string; facets: Record<string, unknown>; at: string }[]): Promise<void> {

@@ -3,8 +3,8 @@
  * at-least-once delivery, explicit ack, redelivery after the ack deadline and
  * after a nak, in-progress acks, dead letters after max deliveries, duplicate
  * publishes dropped by message id, work shared between consumers of one durable,
- * durables declared before anyone consumes, and one maximum message size,
- * refused at once and for good.
+ * durables declared before anyone consumes, one maximum message size, refused
+ * at once and for good, and a ping that answers while the bus is open.
  */
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
@@ -278,6 +278,13 @@ export function busConformance(adapter: BusAdapter): void {
       assert.deepEqual(got, [max - 10], 'only the message within the limit arrived');
       await sub.stop();
       await bus.close();
+    });
+
+    it('answers a ping while open, and refuses it once closed, with a coded error', async () => {
+      const bus = await adapter.open();
+      await bus.ping();
+      await bus.close();
+      await assert.rejects(bus.ping(), { code: 'E_BUS_CLOSED' });
     });
   });
 }

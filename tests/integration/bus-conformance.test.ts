@@ -34,6 +34,32 @@ describe('JetStream adapter: start-up errors', () => {
     await assert.rejects(JetStreamBus.connect({ url }), (e: unknown) => (e as { code?: string }).code === 'E_BUS_UNAVAILABLE' && (e as Error).message.includes(url));
   });
 
+  it('a ping fails with E_BUS_UNAVAILABLE within its timeout while the server is down, and answers again once it is back', async () => {
+    const own = await startNatsServer();
+    const bus = await JetStreamBus.connect({ url: own.url, pingTimeoutMs: 500 });
+    try {
+      await bus.ping();
+      await own.stop();
+      const t0 = Date.now();
+      await assert.rejects(bus.ping(), (e: unknown) => (e as { code?: string }).code === 'E_BUS_UNAVAILABLE' && (e as Error).message.includes(own.url));
+      assert.ok(Date.now() - t0 < 2_000, 'it did not wait for the connection');
+      await own.start();
+      const back = Date.now() + 10_000;
+      for (;;) {
+        try {
+          await bus.ping();
+          break;
+        } catch (e) {
+          if (Date.now() > back) throw e;
+          await new Promise((r) => setTimeout(r, 100));
+        }
+      }
+    } finally {
+      await bus.close();
+      await own.stop();
+    }
+  });
+
   it('creates its streams idempotently, with file storage', async () => {
     const a = await JetStreamBus.connect({ url: nats.url });
     const b = await JetStreamBus.connect({ url: nats.url });

@@ -4,6 +4,7 @@
  * orchestrator, in the same server process).
  */
 import type { FastifyInstance, FastifyReply } from 'fastify';
+import { NoetlError } from '../../../common/errors.ts';
 import type { Db, ExecutionEvent } from '../../../platform/index.ts';
 import { getExecution } from '../catalog/queries.ts';
 
@@ -14,6 +15,10 @@ export interface ExecutionControl {
 }
 
 const TERMINAL = new Set(['execution.completed', 'execution.failed', 'execution.cancelled']);
+
+function finished(id: string, status: string): NoetlError {
+  return new NoetlError('E_EXECUTION_FINISHED', `execution ${id} has already ended (${status}); there is nothing to cancel`, { details: { status } });
+}
 
 export function executionControlRoutes(db: Db, control: ExecutionControl) {
   return (app: FastifyInstance): Promise<void> => {
@@ -35,12 +40,28 @@ export function executionControlRoutes(db: Db, control: ExecutionControl) {
       },
     );
 
-    app.post<{ Params: { id: string }; Body: { reason?: string } | undefined }>('/executions/:id/cancel', async (req, reply) => {
-      await getExecution(db, req.params.id);
-      await control.cancel(req.params.id, req.body?.reason ?? 'cancelled through the API');
-      const e = await getExecution(db, req.params.id);
-      return reply.status(202).send({ id: e.id, status: e.status });
-    });
+    app.post<{ Params: { id: string }; Body: { reason?: string } }>(
+      '/executions/:id/cancel',
+      {
+        schema: {
+          body: { type: 'object', additionalProperties: false, properties: { reason: { type: 'string', maxLength: 1_000 } } },
+        },
+        // No body at all is a cancel without a reason.
+        preValidation: (req, _reply, done) => {
+          req.body ??= {};
+          done();
+        },
+      },
+      async (req, reply) => {
+        const before = await getExecution(db, req.params.id);
+        if (before.status !== 'running') throw finished(before.id, before.status);
+        await control.cancel(req.params.id, req.body.reason ?? 'cancelled through the API');
+        const after = await getExecution(db, req.params.id);
+        // It ended on its own between the look and the cancel.
+        if (after.status !== 'cancelled' && after.status !== 'running') throw finished(after.id, after.status);
+        return reply.status(202).send({ id: after.id, status: after.status });
+      },
+    );
 
     // Server-sent events: the log so far, then live events, ending after the execution ends.
     app.get<{ Params: { id: string } }>('/executions/:id/events', async (req, reply) => {

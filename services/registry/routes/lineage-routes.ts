@@ -1,16 +1,21 @@
 /**
  * Lineage over HTTP. Ingestion is compatible with the OpenLineage HTTP
  * transport and Marquez (`POST /lineage`, one event) and takes batches (a JSON
- * array or NDJSON); the same event twice counts once; an invalid event gets 400
- * with the JSON path of the problem and nothing of a batch is written. Reads:
- * the native graph (datasets or columns, upstream/downstream/both, depth, node
- * and fan-out budgets, as of a time), impact analysis, and Marquez's
- * `GET /lineage?nodeId=dataset:<namespace>:<name>&depth=N`.
+ * array or NDJSON); the same event twice counts once. Ingestion is atomic:
+ * every event is validated, held to the per-event caps (`LINEAGE_LIMITS`) and
+ * its graph extracted before anything is written, then the events and their
+ * graph are stored in one transaction; a refused event gets 400 (413 for its
+ * size) naming the event and field, and nothing of its batch is written.
+ * Reads: the native graph (datasets or columns, upstream/downstream/both,
+ * depth, node and fan-out budgets, as of a time), impact analysis, and
+ * Marquez's `GET /lineage?nodeId=dataset:<namespace>:<name>&depth=N`.
  */
 import type { FastifyInstance } from 'fastify';
 import { NoetlError } from '../../../common/errors.ts';
-import { productOf, validateEvent, type AnyLineageEvent } from '../../../lineage/index.ts';
+import { eventLimitProblem, productOf, validateEvent, type AnyLineageEvent } from '../../../lineage/index.ts';
 import { lineage, nodeExists, storeLineage, type Db, type Direction, type NodeKey } from '../../../platform/index.ts';
+import { installNdjsonParser } from '../http/json-body.ts';
+import { REQUEST_LIMITS } from '../http/request-limits.ts';
 import { toMarquez } from '../lineage/marquez.ts';
 
 interface GraphQuery {
@@ -40,42 +45,49 @@ const graphQuerySchema = {
   },
 };
 
-function parseBatch(body: unknown, contentType: string | undefined): unknown[] {
-  if (Array.isArray(body)) return body;
-  if (typeof body === 'string' && (contentType ?? '').includes('ndjson')) {
-    return body.split('\n').filter((l) => l.trim() !== '').map((line, i) => {
-      try {
-        return JSON.parse(line) as unknown;
-      } catch {
-        throw new NoetlError('E_REQUEST_INVALID', `line ${i + 1} of the NDJSON body is not JSON`);
-      }
-    });
-  }
-  throw new NoetlError('E_REQUEST_INVALID', 'a batch is a JSON array of OpenLineage events, or NDJSON (content-type application/x-ndjson)');
-}
-
-function validated(events: unknown[]): AnyLineageEvent[] {
-  events.forEach((e, i) => {
-    const problem = validateEvent(e);
-    if (problem) throw new NoetlError('E_REQUEST_INVALID', `event ${i}: ${problem.path} ${problem.message}`, { details: { index: i, path: problem.path } });
+/** Every event valid (so its graph is extractable) and within the per-event caps; else the first problem, named. */
+function checked(events: unknown[], batch: boolean): AnyLineageEvent[] {
+  events.forEach((event, index) => {
+    const field = (path: string): string => `body${batch ? `/${index}` : ''}${path === '/' ? '' : path}`;
+    const prefix = batch ? `event ${index}: ` : '';
+    const problem = validateEvent(event);
+    if (problem) {
+      const what = problem.path === '/' ? 'the event' : problem.path;
+      const details = { ...(batch ? { index } : {}), path: problem.path, field: field(problem.path) };
+      throw new NoetlError('E_REQUEST_INVALID', `${prefix}${what} ${problem.message}`, { details });
+    }
+    const limit = eventLimitProblem(event as AnyLineageEvent);
+    if (limit) {
+      const code = limit.kind === 'size' ? 'E_REQUEST_TOO_LARGE' : limit.kind === 'count' ? 'E_LINEAGE_LIMIT' : 'E_REQUEST_INVALID';
+      const what = limit.path === '/' ? 'the event' : limit.path;
+      const details = { ...(batch ? { index } : {}), path: limit.path, field: field(limit.path) };
+      throw new NoetlError(code, `${prefix}${what} ${limit.message}`, { details });
+    }
   });
   return events as AnyLineageEvent[];
 }
 
 export function lineageRoutes(db: Db) {
   return (app: FastifyInstance): Promise<void> => {
-    app.addContentTypeParser('application/x-ndjson', { parseAs: 'string', bodyLimit: 64 * 1024 * 1024 }, (_req, body, done) => done(null, body));
-
+    // One event (the OpenLineage HTTP transport, Marquez): checked, then stored with its graph in one transaction.
     app.post('/lineage', async (req, reply) => {
-      const problem = validateEvent(req.body);
-      if (problem) throw new NoetlError('E_REQUEST_INVALID', `${problem.path} ${problem.message}`, { details: { path: problem.path } });
-      const r = await storeLineage(db, [req.body as AnyLineageEvent]);
+      const [event] = checked([req.body], false);
+      const r = await storeLineage(db, [event!]);
       return reply.status(r.stored === 1 ? 201 : 200).send({ stored: r.stored, duplicate: r.duplicates === 1 });
     });
 
-    app.post('/lineage/batch', { bodyLimit: 64 * 1024 * 1024 }, async (req) => {
-      const events = validated(parseBatch(req.body, req.headers['content-type']));
-      return db.transaction().execute((tx) => storeLineage(tx, events));
+    // A JSON array or NDJSON (this route alone takes it): every event checked before any is stored;
+    // all stored in one transaction, or none.
+    void app.register((batch: FastifyInstance) => {
+      installNdjsonParser(batch, REQUEST_LIMITS.batchBodyBytes);
+      batch.post('/lineage/batch', { bodyLimit: REQUEST_LIMITS.batchBodyBytes }, async (req) => {
+        if (!Array.isArray(req.body)) {
+          const message = 'a batch is a JSON array of OpenLineage events, or NDJSON (content-type application/x-ndjson)';
+          throw new NoetlError('E_REQUEST_INVALID', message, { details: { field: 'body' } });
+        }
+        return storeLineage(db, checked(req.body, true));
+      });
+      return Promise.resolve();
     });
 
     // Marquez-compatible read.

@@ -85,6 +85,11 @@ workflow:
       - { kind: noop, sleep_ms: 1500 }
       - { kind: duckdb, sql: "SELECT i::INTEGER AS id FROM range(3) t(i)" }
 `),
+  'attack/playbooks/items.yaml': playbook('items', `workload: { items: [] }
+workflow:
+  - step: count
+    tool: { kind: noop, result: "{{ workload.items | length }}" }
+`),
   'attack/playbooks/waits.yaml': playbook('waits', `workload: { sleep: 800 }
 workflow:
   - step: wait
@@ -262,7 +267,9 @@ describe('security: attacks on the embedded runtime', () => {
     const app = await buildApp({ db: rt.database.db, log: rt.log, mode: 'embedded', executions: control });
     try {
       const before = (await rt.database.db.selectFrom('executions').select('id').execute()).length;
-      const res = await app.inject({ method: 'POST', url: '/api/v1/executions', payload: { playbook: 'attack/echo', workload: { label: 'x'.repeat(300 * 1024) } } });
+      // Each string is within the API's own limit (64 Ki characters); together they are over the workload's.
+      const items = Array.from({ length: 5 }, () => 'x'.repeat(60_000));
+      const res = await app.inject({ method: 'POST', url: '/api/v1/executions', payload: { playbook: 'attack/items', workload: { items } } });
       if (res.statusCode >= 500) report.serverErrors++;
       assert.equal(res.statusCode, 413);
       assert.equal(res.json<{ error: { code: string } }>().error.code, 'E_WORKLOAD_TOO_LARGE');

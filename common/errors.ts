@@ -54,6 +54,7 @@ export const ERROR_CATALOGUE = {
   E_TOOL_LIMIT: { retryable: false, meaning: 'a step\'s process went over its time or memory limit and was stopped' },
   E_SANDBOX_UNAVAILABLE: { retryable: false, meaning: 'a worker cannot start the sandbox python steps run in (bubblewrap missing or without namespaces)' },
   E_TOOL_SQL: { retryable: false, meaning: 'a SQL statement of a step failed' },
+  E_SECRET_IN_OUTPUT: { retryable: false, meaning: 'a step wrote a credential it was given into a nested column of its table' },
   E_QUALITY_GATE_FAILED: { retryable: false, meaning: 'a product output broke an error-level check of its contract' },
   E_SCHEMA_NONCONFORMANT: { retryable: false, meaning: 'a product output does not have the columns and types of its contract' },
   E_OUTCOME_REJECTED: { retryable: false, meaning: "a worker's report of a step's outcome did not check out (wrong product, location or checksum)" },

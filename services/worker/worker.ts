@@ -21,6 +21,7 @@ import { mergePartitions, writtenPartitions } from './gate/partitions.ts';
 import { describeGateFailure, runQualityGate } from './gate/quality-gate.ts';
 import { commandConsumer } from './command-consumer.ts';
 import { redactEvent } from './redact-event.ts';
+import { redactTable } from './redact-table.ts';
 import { commandAccess, gateRefs } from './sandbox/command-access.ts';
 import { DuckDbSandbox, type CommandDatabase } from './sandbox/duckdb-sandbox.ts';
 import { stepLineage } from './step-lineage.ts';
@@ -195,16 +196,19 @@ export class Worker {
       signal.throwIfAborted();
       const outputPath = this.artifacts.stagingPath(cmd.executionId, unitFileName(cmd), cmd.attempt);
       database = this.sandbox.forCommand(commandAccess(cmd, this.artifacts, outputPath));
+      const handed = new Set<string>();
       const credential = (name: string): string => {
         const value = this.options.secrets?.[`${cmd.domain}/${name}`];
         if (value === undefined) throw new NoetlError('E_CREDENTIAL_MISSING', `worker ${this.id} has no credential "${name}" for domain ${cmd.domain}: set NOETL_SECRET_${cmd.domain.toUpperCase()}__${name.toUpperCase()} where the workers run`);
+        handed.add(value);
         return value;
       };
       const tools = { python: this.options.python ?? 'python3', pythonSandbox: this.options.pythonSandbox ?? 'bwrap', httpAllow: this.options.httpAllow ?? [] };
       const context = { ...run, ...tools, command: cmd, artifacts: this.artifacts, duckdb: database.connect, outputPath, credential, secrets: Object.values(this.options.secrets ?? {}) };
-      const result = await untilAborted(runTools(context, this.id), signal);
+      let result = await untilAborted(runTools(context, this.id), signal);
       // Work that blocked the event loop (templates, a driver) can end past the timeout before the timer fires.
       if (deadline !== undefined && Date.now() > deadline) throw new NoetlError('E_STEP_TIMEOUT', `step "${cmd.step}" ran longer than its timeout of ${cmd.timeoutMs} ms`);
+      if (handed.size > 0 && result.kind === 'table') result = await this.withoutCredentials(database, result, handed, cmd.step);
       if (!cmd.produces) return { ok: true, result };
       return await this.gate(cmd, result);
     } catch (e) {
@@ -215,6 +219,16 @@ export class Worker {
       return { ok: false, error: { code: err.code, message, retryable: err.retryable } };
     } finally {
       database?.release();
+    }
+  }
+
+  /** The step's table with every credential it was handed replaced (redact-table.ts). */
+  private async withoutCredentials(database: CommandDatabase, table: TableRef, handed: Set<string>, step: string): Promise<TableRef> {
+    const conn = await database.connect();
+    try {
+      return await redactTable(conn, this.artifacts, table, handed, step);
+    } finally {
+      conn.closeSync();
     }
   }
 

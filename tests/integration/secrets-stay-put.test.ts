@@ -67,6 +67,45 @@ workflow:
         print('password', password, urllib.parse.unquote(password), file=sys.stderr)
         noetl.result({'hex': token.encode().hex(), 'password': urllib.parse.unquote(password)})
 `,
+  'vault/playbooks/tabled.yaml': `apiVersion: noetl.io/v2
+kind: Playbook
+metadata: { name: tabled, description: "Steps whose tables hold the credentials they were handed." }
+workload: { base: "http://127.0.0.1:1" }
+keychain:
+  - { name: api_token, kind: bearer }
+  - { name: warehouse, kind: postgres }
+workflow:
+  - step: start
+    next: [{ step: many }, { step: rows }]
+  - step: many
+    tool: { kind: http, url: "{{ workload.base }}/echo-many", auth: { bearer: api_token }, inline_limit: 100 }
+  - step: rows
+    tool:
+      kind: python
+      credentials: [api_token, warehouse]
+      script: |
+        import base64, urllib.parse, noetl
+        token = noetl.credential('api_token')
+        password = urllib.parse.urlparse(noetl.credential('warehouse')).password
+        noetl.write_rows([
+          {'n': 1, 'raw': 'token ' + token, 'b64': base64.b64encode(('x:' + token).encode()).decode(), 'other': 'plain text'},
+          {'n': 2, 'raw': 'password ' + urllib.parse.unquote(password), 'b64': token.encode().hex(), 'other': 'more text'},
+        ])
+`,
+  'vault/playbooks/nested.yaml': `apiVersion: noetl.io/v2
+kind: Playbook
+metadata: { name: nested, description: "A credential inside a list column cannot be rewritten as text." }
+keychain:
+  - { name: api_token, kind: bearer }
+workflow:
+  - step: listed
+    tool:
+      kind: python
+      credentials: [api_token]
+      script: |
+        import noetl
+        noetl.write_rows([{'n': 1, 'tags': ['a', noetl.credential('api_token')]}])
+`,
   'vault/playbooks/rejected.yaml': `apiVersion: noetl.io/v2
 kind: Playbook
 metadata: { name: rejected, description: "An API refuses the token and quotes it in its error." }
@@ -79,13 +118,15 @@ workflow:
 `,
 };
 
-describe('secrets stay put: no canary in events, lineage, API answers or logs', () => {
+describe('secrets stay put: no canary in events, lineage, tables, API answers or logs', () => {
   let api: http.Server;
   let rt: Runtime;
   let root: string;
   let base: string;
   const lines: string[] = [];
   const executions: string[] = [];
+  /** The contents of the tables steps wrote, as text. */
+  const tables: string[] = [];
 
   before(async () => {
     api = http.createServer((req, res) => {
@@ -95,6 +136,7 @@ describe('secrets stay put: no canary in events, lineage, API answers or logs', 
       const b64 = (text: string): string => Buffer.from(text).toString('base64');
       if (req.url === '/echo-headers') return json(200, { authorization, headers: req.headers });
       if (req.url === '/echo-encoded') return json(200, { b64: b64(token), url: encodeURIComponent(token), hex: Buffer.from(token).toString('hex'), inBasic: `Basic ${b64(`x:${token}`)}`, json: JSON.stringify({ token }) });
+      if (req.url === '/echo-many') return json(200, Array.from({ length: 50 }, (_, i) => ({ i, authorization, b64: b64(token) })));
       if (req.url === '/reject') return json(401, { error: 'token refused', got: authorization, b64: b64(token) });
       json(404, {});
     });
@@ -144,6 +186,37 @@ describe('secrets stay put: no canary in events, lineage, API answers or logs', 
     assert.ok(fail.some((row) => /Bearer \*\*\*/.test(JSON.stringify(row.event))), 'the error message facet is there, redacted');
   });
 
+  it("tables written by steps that were handed credentials hold none of them (text columns rewritten; a nested one fails the step)", async () => {
+    const execution = await rt.supervisor.startExecution('vault/tabled', { base });
+    executions.push(execution);
+    const state = await rt.supervisor.waitFor(execution);
+    assert.equal(state.status, 'completed', JSON.stringify(state.error));
+    const { DuckDBInstance } = await import('@duckdb/node-api');
+    const db = await DuckDBInstance.create(':memory:');
+    try {
+      const conn = await db.connect();
+      const read = async (step: string): Promise<Record<string, unknown>[]> => {
+        const ref = state.results[step];
+        assert.ok(ref?.kind === 'table', step);
+        return (await conn.runAndReadAll(`SELECT * FROM read_parquet('${new URL(ref.uri).pathname}')`)).getRowObjectsJson();
+      };
+      const many = await read('many');
+      assert.equal(many.length, 50);
+      assert.equal(many[0]!.authorization, 'Bearer ***');
+      const rows = await read('rows');
+      assert.deepEqual(rows.map((r) => r.other), ['plain text', 'more text'], 'what holds no credential is untouched');
+      assert.ok(rows.every((r) => String(r.raw).includes('***')));
+      tables.push(JSON.stringify(many), JSON.stringify(rows));
+      conn.closeSync();
+    } finally {
+      db.closeSync();
+    }
+    const nested = await rt.supervisor.waitFor(await rt.supervisor.startExecution('vault/nested'));
+    assert.equal(nested.status, 'failed');
+    assert.equal(nested.error?.code, 'E_SECRET_IN_OUTPUT');
+    assert.match(nested.error.message, /column "tags"/);
+  });
+
   it('no form of any canary is in the event log, the lineage events, the API or the logs', async () => {
     const db = rt.database.db;
     const events = await db.selectFrom('events').select(['type', 'payload']).where('execution_id', 'in', executions).execute();
@@ -162,7 +235,7 @@ describe('secrets stay put: no canary in events, lineage, API answers or logs', 
     }
     assert.match(answers.join('\n'), /\*\*\*/, 'the API shows the redacted results');
     assert.ok(lines.some((line) => /step failed/.test(line)), 'the logs were captured');
-    const places = { events: JSON.stringify(events), lineage_events: JSON.stringify(lineage), api: answers.join('\n'), logs: lines.join('\n') };
+    const places = { events: JSON.stringify(events), lineage_events: JSON.stringify(lineage), api: answers.join('\n'), logs: lines.join('\n'), tables: tables.join('\n') };
     for (const [name, secret] of Object.entries(SECRETS)) {
       for (const form of leakForms(secret)) {
         for (const [place, text] of Object.entries(places)) assert.ok(!text.includes(form), `${name} as ${JSON.stringify(form)} is in ${place}`);

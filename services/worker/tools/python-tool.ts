@@ -64,41 +64,46 @@ export const pythonTool: Tool = {
     const dir = path.join(path.dirname(ctx.outputPath), 'python');
     fs.rmSync(dir, { recursive: true, force: true });
     fs.mkdirSync(dir, { recursive: true });
-    const secrets = Object.fromEntries((spec.credentials ?? []).map((name) => [name, ctx.credential(name)]));
-    const files = stepFiles(dir);
-    fs.writeFileSync(files.script, spec.script);
-    const timeLimitMs = parseDuration(spec.time_limit) ?? 300_000;
-    const memoryMb = spec.memory_limit_mb ?? 1024;
-    const inputs = await inputsOf(ctx, spec, dir);
-    const readOnly = { [RUNNER_NAME]: RUNNER, ...Object.fromEntries(Object.entries(inputs).map(([name, input]) => [inputName(name), input.path])) };
-    const jail = { stepDir: dir, readOnly, network: spec.network === true, memoryBytes: memoryMb * 1024 * 1024 };
-    // The context names every path as the script sees it: under /noetl in the sandbox.
-    const seen = sandbox.view(jail);
-    const seenFiles = stepFiles(seen.stepDir);
-    fs.writeFileSync(
-      files.context,
-      JSON.stringify({
-        script_path: seenFiles.script,
-        workload: ctx.command.scope.workload,
-        execution_id: ctx.command.executionId,
-        attempt: ctx.command.attempt,
-        inputs: inputsAsSeen(inputs, seen),
-        output_jsonl: seenFiles.rows,
-        output_parquet: seenFiles.parquet,
-        output_arrow: seenFiles.arrow,
-        result_json: seenFiles.value,
-        memory_limit_bytes: memoryMb * 1024 * 1024,
-      }),
-    );
-    sandbox.adopt(dir);
-    const run = await runPython(ctx, sandbox.command(jail, [seen.file(RUNNER_NAME), seenFiles.context]), dir, secrets, timeLimitMs);
-    const hide = Object.values(secrets).concat(ctx.secrets);
-    ctx.output.stdout = redact(run.stdout, hide);
-    ctx.output.stderr = redact(run.stderr, hide);
-    if (run.timedOut) throw new NoetlError('E_TOOL_LIMIT', `step "${step}": the python script ran longer than its time limit of ${timeLimitMs} ms and was stopped`);
-    if (run.code === MEMORY_EXIT) throw new NoetlError('E_TOOL_LIMIT', `step "${step}": the python script went over its memory limit of ${memoryMb} MiB`);
-    if (run.code !== 0) throw new NoetlError('E_TOOL_FAILED', `step "${step}": the python script exited with ${run.code ?? run.signal}: ${lastLines(ctx.output.stderr, 6)}`);
-    return await resultOf(ctx, files, sandbox);
+    try {
+      const secrets = Object.fromEntries((spec.credentials ?? []).map((name) => [name, ctx.credential(name)]));
+      const files = stepFiles(dir);
+      fs.writeFileSync(files.script, spec.script);
+      const timeLimitMs = parseDuration(spec.time_limit) ?? 300_000;
+      const memoryMb = spec.memory_limit_mb ?? 1024;
+      const inputs = await inputsOf(ctx, spec, dir);
+      const readOnly = { [RUNNER_NAME]: RUNNER, ...Object.fromEntries(Object.entries(inputs).map(([name, input]) => [inputName(name), input.path])) };
+      const jail = { stepDir: dir, readOnly, network: spec.network === true, memoryBytes: memoryMb * 1024 * 1024 };
+      // The context names every path as the script sees it: under /noetl in the sandbox.
+      const seen = sandbox.view(jail);
+      const seenFiles = stepFiles(seen.stepDir);
+      fs.writeFileSync(
+        files.context,
+        JSON.stringify({
+          script_path: seenFiles.script,
+          workload: ctx.command.scope.workload,
+          execution_id: ctx.command.executionId,
+          attempt: ctx.command.attempt,
+          inputs: inputsAsSeen(inputs, seen),
+          output_jsonl: seenFiles.rows,
+          output_parquet: seenFiles.parquet,
+          output_arrow: seenFiles.arrow,
+          result_json: seenFiles.value,
+          memory_limit_bytes: memoryMb * 1024 * 1024,
+        }),
+      );
+      sandbox.adopt(dir);
+      const run = await runPython(ctx, sandbox.command(jail, [seen.file(RUNNER_NAME), seenFiles.context]), dir, secrets, timeLimitMs);
+      const hide = Object.values(secrets).concat(ctx.secrets);
+      ctx.output.stdout = redact(run.stdout, hide);
+      ctx.output.stderr = redact(run.stderr, hide);
+      if (run.timedOut) throw new NoetlError('E_TOOL_LIMIT', `step "${step}": the python script ran longer than its time limit of ${timeLimitMs} ms and was stopped`);
+      if (run.code === MEMORY_EXIT) throw new NoetlError('E_TOOL_LIMIT', `step "${step}": the python script went over its memory limit of ${memoryMb} MiB`);
+      if (run.code !== 0) throw new NoetlError('E_TOOL_FAILED', `step "${step}": the python script exited with ${run.code ?? run.signal}: ${lastLines(ctx.output.stderr, 6)}`);
+      return await resultOf(ctx, files, sandbox);
+    } finally {
+      // What the script left (its inputs as JSON Lines, rows it wrote, anything it printed to files) goes with it.
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   },
 };
 

@@ -14,9 +14,11 @@ import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { openRuntime, type Runtime } from '../../cli/runtime.ts';
-import { loadConfig, type Config, type ExecutionEvent } from '../../platform/index.ts';
+import { openRuntime, openServer, openWorkers, type Runtime, type Server } from '../../cli/runtime.ts';
+import { createLogger, JetStreamBus, loadConfig, type Config, type ExecutionEvent } from '../../platform/index.ts';
 import { buildApp } from '../../services/registry/index.ts';
+import { startNatsServer, type TestNatsServer } from '../helpers/nats-server.ts';
+import { freshPostgres, type FreshDatabase } from '../helpers/postgres.ts';
 import { fixtureTree, tempDir } from '../helpers/workspace.ts';
 
 const CANARY = `canary-${randomUUID()}`;
@@ -89,6 +91,20 @@ workflow:
 workflow:
   - step: count
     tool: { kind: noop, result: "{{ workload.items | length }}" }
+`),
+  'attack/playbooks/big_command.yaml': playbook('big_command', `workflow:
+  - step: start
+    next: [{ step: a }, { step: b }, { step: c }, { step: d }]
+  - { step: a, tool: { kind: noop, result: "{{ range(60000) | join(',') }}" }, next: [{ step: all }] }
+  - { step: b, tool: { kind: noop, result: "{{ range(60000) | join(',') }}" }, next: [{ step: all }] }
+  - { step: c, tool: { kind: noop, result: "{{ range(60000) | join(',') }}" }, next: [{ step: all }] }
+  - { step: d, tool: { kind: noop, result: "{{ range(60000) | join(',') }}" }, next: [{ step: all }] }
+  - step: all
+    tool: { kind: noop, result: "{{ results.a.value | length + results.b.value | length + results.c.value | length + results.d.value | length }}" }
+`),
+  'attack/playbooks/lingers.yaml': playbook('lingers', `workflow:
+  - step: wait
+    tool: { kind: noop, sleep_ms: 4000 }
 `),
   'attack/playbooks/waits.yaml': playbook('waits', `workload: { sleep: 800 }
 workflow:
@@ -241,6 +257,15 @@ describe('security: attacks on the embedded runtime', () => {
     assert.equal(row.status, 'failed');
   });
 
+  it('a command too large for the bus fails its execution with E_EXECUTION_POISONED, at once', async () => {
+    const t0 = Date.now();
+    const { state } = await run('attack/big_command');
+    assert.equal(state.status, 'failed');
+    assert.equal(state.error?.code, 'E_EXECUTION_POISONED');
+    assert.match(state.error.message, /E_MESSAGE_TOO_LARGE/);
+    assert.ok(Date.now() - t0 < 30_000, 'no minute of retries before it fails');
+  });
+
   it("a forged report cannot repoint a product at a file of the attacker's choosing", async () => {
     report.cases++;
     const forgedFile = path.join(outside, 'forged.parquet');
@@ -288,5 +313,75 @@ describe('security: attacks on the embedded runtime', () => {
     if (state.status !== 'completed') report.executionsLost++;
     assert.equal(state.status, 'completed', JSON.stringify(state.error));
     await assertContained();
+  });
+});
+
+describe('security: poison in the distributed mode (a server and workers over JetStream, PostgreSQL)', () => {
+  const outside = tempDir('noetl-outside-');
+  const root = fixtureTree(files(outside));
+  let nats: TestNatsServer;
+  let db: FreshDatabase;
+  let config: Config;
+  let server: Server;
+  let workers: Awaited<ReturnType<typeof openWorkers>>;
+  const log = createLogger({ level: 'error', write: () => undefined });
+
+  before(async () => {
+    nats = await startNatsServer();
+    db = await freshPostgres();
+    config = loadConfig({ NOETL_NATS_URL: nats.url, NOETL_DATABASE_URL: db.url, NOETL_HOME: path.join(root, '.noetl'), NOETL_DOMAINS_DIR: root, NOETL_ACK_WAIT_MS: '5000' });
+    server = await openServer(config, log);
+    workers = await openWorkers(config, log, 'default', 4);
+  });
+
+  after(async () => {
+    await workers?.close();
+    await server?.close();
+    await nats?.stop();
+    await db?.drop();
+    fs.rmSync(root, { recursive: true, force: true });
+    fs.rmSync(outside, { recursive: true, force: true });
+  });
+
+  it('a poisoned execution fails alone; a server restarted meanwhile starts, serves and finishes the others, and one it cannot rebuild is failed, not fatal', async () => {
+    report.cases++;
+    const start = (ref: string, workload: Record<string, unknown> = {}) => server.supervisor.startExecution(ref, workload);
+    const victim = await start('attack/waits', { sleep: 3000 });
+    const bystander = await start('attack/waits', { sleep: 1500 });
+    const attacker = await JetStreamBus.connect({ url: nats.url, role: 'worker' });
+    try {
+      const forged = { type: 'step.skipped', step: 'no_such_step', eventId: `${victim}:forged`, executionId: victim, at: new Date().toISOString() };
+      await attacker.publish(attacker.names.subjects.events(victim), [forged], { msgId: forged.eventId });
+    } finally {
+      await attacker.close();
+    }
+    assert.equal((await server.supervisor.waitFor(victim)).error?.code, 'E_EXECUTION_POISONED');
+    assert.equal((await server.supervisor.waitFor(bystander)).status, 'completed');
+
+    // Stopped with two executions under way; one's playbook can no longer be read when it restarts.
+    const pending = await start('attack/waits', { sleep: 2500 });
+    const unreadable = await start('attack/lingers');
+    await server.close();
+    const sql = await import('pg');
+    const client = new sql.default.Client({ connectionString: db.url });
+    await client.connect();
+    try {
+      await client.query("UPDATE playbook_versions SET source = 'workflow: [not: a playbook' WHERE ref = 'attack/lingers'");
+    } finally {
+      await client.end();
+    }
+    server = await openServer(config, log);
+    const health = await server.app.inject({ method: 'GET', url: '/health' });
+    if (health.statusCode >= 500) report.serverErrors++;
+    assert.equal(health.statusCode, 200, health.body);
+    const resumed = await server.supervisor.waitFor(pending);
+    if (resumed.status !== 'completed') report.executionsLost++;
+    assert.equal(resumed.status, 'completed', JSON.stringify(resumed.error));
+    const lost = await server.supervisor.waitFor(unreadable);
+    assert.equal(lost.status, 'failed');
+    assert.equal(lost.error?.code, 'E_EXECUTION_POISONED');
+    const fresh = await server.supervisor.waitFor(await start('attack/echo'));
+    if (fresh.status !== 'completed') report.executionsLost++;
+    assert.equal(fresh.status, 'completed');
   });
 });

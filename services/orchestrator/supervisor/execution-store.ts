@@ -10,7 +10,7 @@ import { relationshipTable, type Contract } from '../../../contracts/index.ts';
 import { eventKey, type AnyLineageEvent } from '../../../lineage/index.ts';
 import { addToGraph, preparedAs } from '../../../platform/index.ts';
 import type { Db, ParentCommand, Schema } from '../../../platform/index.ts';
-import type { ExecutionEvent, QualityReport, TableRef } from '../../../platform/bus/messages.ts';
+import type { ErrorInfo, ExecutionEvent, QualityReport, TableRef } from '../../../platform/bus/messages.ts';
 import { storable } from './storable.ts';
 
 type Tx = Transaction<Schema>;
@@ -122,8 +122,9 @@ export class ExecutionStore {
     return rows.map((r) => r.id);
   }
 
-  async execution(id: string): Promise<{ playbook_ref: string; playbook_sha: string; status: string; parent_command: ParentCommand | null } | undefined> {
-    return this.db.selectFrom('executions').select(['playbook_ref', 'playbook_sha', 'status', 'parent_command']).where('id', '=', id).executeTakeFirst();
+  async execution(id: string): Promise<{ playbook_ref: string; playbook_sha: string; status: string; parent_command: ParentCommand | null; error: ErrorInfo | null } | undefined> {
+    const row = await this.db.selectFrom('executions').select(['playbook_ref', 'playbook_sha', 'status', 'parent_command', 'error']).where('id', '=', id).executeTakeFirst();
+    return row && { ...row, error: row.error as ErrorInfo | null };
   }
 
   async events(executionId: string): Promise<ExecutionEvent[]> {

@@ -176,8 +176,16 @@ export class Supervisor {
           resolve(endedState(executionId, e.error));
         }
       });
-      // Not in memory (ended a while ago, or driven before a restart): rebuild it from the log.
-      if (!check() && !this.running.has(executionId)) void this.hydrate(executionId).then(check, () => undefined);
+      // Not in memory (ended a while ago, or driven before a restart): rebuild it from the log;
+      // one that cannot be rebuilt (it was poisoned for that) ended as its row says.
+      if (!check() && !this.running.has(executionId)) {
+        void this.hydrate(executionId).then(check, async () => {
+          const row = await this.store.execution(executionId).catch(() => undefined);
+          if (!row || row.status === 'running') return;
+          off();
+          resolve(endedState(executionId, row.error ?? { code: 'E_INTERNAL', message: `execution ${executionId} ${row.status}`, retryable: false }));
+        });
+      }
     });
   }
 

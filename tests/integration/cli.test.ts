@@ -130,3 +130,21 @@ describe('noetl run and noetl dev', () => {
     assert.ok(!fs.existsSync(path.join(ws.home, 'db.lock')), 'the database lock is released on exit');
   });
 });
+
+describe('noetl run never passes for a success without one', () => {
+  it('exits 1 naming E_EXECUTION_POISONED when the execution cannot go on (a command too large for the bus)', async () => {
+    const step = (name: string): string => `  - { step: ${name}, tool: { kind: noop, result: "{{ range(60000) | join(',') }}" }, next: [{ step: all }] }\n`;
+    const root = fixtureTree({
+      'domains/ops/domain.yaml': 'owners: [ops@example.com]\n',
+      'domains/ops/playbooks/big.yaml': `apiVersion: noetl.io/v2\nkind: Playbook\nmetadata: { name: big }\nworkflow:\n  - { step: start, next: [{ step: a }, { step: b }, { step: c }, { step: d }] }\n${['a', 'b', 'c', 'd'].map(step).join('')}  - { step: all, tool: { kind: noop, result: "{{ results.a.value | length + results.b.value | length + results.c.value | length + results.d.value | length }}" } }\n`,
+    });
+    try {
+      const r = await runNoetl(['run', 'ops/big'], { cwd: root });
+      assert.equal(r.code, 1, r.stdout + r.stderr);
+      assert.match(r.stdout, /✘ ops\/big failed/);
+      assert.match(r.stdout, /E_EXECUTION_POISONED: .*E_MESSAGE_TOO_LARGE/);
+    } finally {
+      fs.rmSync(root, { recursive: true, force: true });
+    }
+  });
+});

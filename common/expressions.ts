@@ -59,7 +59,10 @@ export function evaluateGuard(expression: string | boolean, scope: Scope, budget
     value = rendered;
   }
   if (typeof value !== 'boolean') {
-    throw new NoetlError('E_GUARD_NOT_BOOLEAN', `when-guard ${JSON.stringify(expression)} gave ${rendered.slice(0, 200)}, not true or false`);
+    throw new NoetlError(
+      'E_GUARD_NOT_BOOLEAN',
+      `when-guard ${JSON.stringify(expression)} gave ${rendered.slice(0, 200)}, not true or false`,
+    );
   }
   return value;
 }
@@ -104,7 +107,11 @@ function run(source: string, render: () => string): string {
     return render();
   } catch (e) {
     if (e instanceof NoetlError) throw e;
-    throw new NoetlError('E_TEMPLATE', `cannot render template ${JSON.stringify(source.slice(0, 500))}: ${(e as Error).message}`, { cause: e });
+    throw new NoetlError(
+      'E_TEMPLATE',
+      `cannot render template ${JSON.stringify(source.slice(0, 500))}: ${(e as Error).message}`,
+      { cause: e },
+    );
   }
 }
 

@@ -30,7 +30,19 @@ interface Site {
 }
 
 /** Keywords after which SQL expects a name, not a value. */
-const NAME_KEYWORDS = new Set(['FROM', 'JOIN', 'INTO', 'TABLE', 'UPDATE', 'AS', 'BY', 'VIEW', 'INDEX', 'SCHEMA', 'DATABASE']);
+const NAME_KEYWORDS = new Set([
+  'FROM',
+  'JOIN',
+  'INTO',
+  'TABLE',
+  'UPDATE',
+  'AS',
+  'BY',
+  'VIEW',
+  'INDEX',
+  'SCHEMA',
+  'DATABASE',
+]);
 
 /** Why each template of a SQL text cannot be bound where it stands; empty when all can. */
 export function sqlTemplateProblems(source: string): string[] {
@@ -61,7 +73,12 @@ function problemOf(site: Site): string | undefined {
   }
   const glued = site.identifier ? /[\w$"'`]$/ : /[\w$.:"'`]$/;
   const gluedAfter = site.identifier ? /^[\w$"'`]/ : /^[\w$."'`]/;
-  if (glued.test(site.before) || gluedAfter.test(site.after) || site.before.endsWith('}}') || site.after.startsWith('{{')) {
+  if (
+    glued.test(site.before) ||
+    gluedAfter.test(site.after) ||
+    site.before.endsWith('}}') ||
+    site.after.startsWith('{{')
+  ) {
     return 'touches other SQL text: a bound value stands alone as a whole value (join text with ||; a name is {{ … | identifier }})';
   }
   if (site.identifier) return undefined;
@@ -79,7 +96,7 @@ function templateSites(source: string): Site[] {
   let context: SqlContext = 'code';
   let dollarTag = '';
   let segmentStart = 0;
-  for (let i = 0; i < source.length; ) {
+  for (let i = 0; i < source.length;) {
     const two = source.slice(i, i + 2);
     if (two === '{{' || two === '{%' || two === '{#') {
       const end = closingOf(source, i + 2, two === '{{' ? '}}' : two === '{%' ? '%}' : '#}');
@@ -179,13 +196,23 @@ export function sqlBinder(options: { first?: number; quote?: (name: string) => s
     },
     value(value) {
       if (typeof value === 'string' && fragments.has(value)) return fragments.get(value)!;
-      if (value === undefined) throw new NoetlError('E_TEMPLATE', 'a template in SQL has no value (an undefined variable or field); give it one, or use | default(none) for NULL');
+      if (value === undefined)
+        throw new NoetlError(
+          'E_TEMPLATE',
+          'a template in SQL has no value (an undefined variable or field); give it one, or use | default(none) for NULL',
+        );
       params.push(value);
       return `$${(options.first ?? 1) + params.length - 1}`;
     },
     identifier(value) {
-      if (typeof value !== 'string' || !/^[A-Za-z_][A-Za-z0-9_]{0,127}(\.[A-Za-z_][A-Za-z0-9_]{0,127}){0,2}$/.test(value)) {
-        throw new NoetlError('E_TEMPLATE', `${JSON.stringify(value)?.slice(0, 100)} is not a plain SQL name (letters, digits and _, optionally schema.table): | identifier admits nothing else`);
+      if (
+        typeof value !== 'string' ||
+        !/^[A-Za-z_][A-Za-z0-9_]{0,127}(\.[A-Za-z_][A-Za-z0-9_]{0,127}){0,2}$/.test(value)
+      ) {
+        throw new NoetlError(
+          'E_TEMPLATE',
+          `${JSON.stringify(value)?.slice(0, 100)} is not a plain SQL name (letters, digits and _, optionally schema.table): | identifier admits nothing else`,
+        );
       }
       return value.split('.').map(quote).join('.');
     },

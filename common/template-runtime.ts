@@ -62,7 +62,9 @@ const Interpreter = jinja.Interpreter as new (env: Environment) => Interpreter;
 const FunctionValue = ((): new (fn: (args: RuntimeValue[]) => RuntimeValue) => RuntimeValue => {
   const probe = new Environment();
   probe.set('f', () => null);
-  return (probe.variables.get('f') as object).constructor as new (fn: (args: RuntimeValue[]) => RuntimeValue) => RuntimeValue;
+  return (probe.variables.get('f') as object).constructor as new (
+    fn: (args: RuntimeValue[]) => RuntimeValue,
+  ) => RuntimeValue;
 })();
 const StringValue = ((): new (text: string) => RuntimeValue => {
   const probe = new Environment();
@@ -70,7 +72,11 @@ const StringValue = ((): new (text: string) => RuntimeValue => {
   return (probe.variables.get('s') as object).constructor as new (text: string) => RuntimeValue;
 })();
 /** Runs a block of statements, once per iteration of a loop: where an empty loop body spends its time. */
-const evaluateBlock = (Interpreter as unknown as { prototype: { evaluateBlock: (this: Interpreter, statements: unknown[], env: Environment) => RuntimeValue } }).prototype.evaluateBlock;
+const evaluateBlock = (
+  Interpreter as unknown as {
+    prototype: { evaluateBlock: (this: Interpreter, statements: unknown[], env: Environment) => RuntimeValue };
+  }
+).prototype.evaluateBlock;
 
 const BIND = '__noetl_bind';
 const IDENT = '__noetl_identifier';
@@ -87,7 +93,9 @@ export function compileTemplate(source: string, bound = false): Program {
       const tokens = tokenize(source, TOKENIZE_OPTIONS);
       program = parse(bound ? bindOutputs(tokens) : tokens);
     } catch (e) {
-      throw new NoetlError('E_TEMPLATE', `cannot parse template ${JSON.stringify(source)}: ${(e as Error).message}`, { cause: e });
+      throw new NoetlError('E_TEMPLATE', `cannot parse template ${JSON.stringify(source)}: ${(e as Error).message}`, {
+        cause: e,
+      });
     }
     if (cache.size >= CACHE_LIMIT) cache.clear();
     cache.set(key, program);
@@ -145,7 +153,10 @@ class BudgetedInterpreter extends Interpreter {
     const value = super.evaluate(statement, environment);
     const size = typeof value.value === 'string' || Array.isArray(value.value) ? value.value.length : 0;
     if (size > this.maxSize) {
-      throw new NoetlError('E_TEMPLATE_LIMIT', `the template made a ${typeof value.value === 'string' ? 'string' : 'list'} of ${size} items, over the limit of ${this.maxSize}`);
+      throw new NoetlError(
+        'E_TEMPLATE_LIMIT',
+        `the template made a ${typeof value.value === 'string' ? 'string' : 'list'} of ${size} items, over the limit of ${this.maxSize}`,
+      );
     }
     return value;
   }

@@ -16,18 +16,24 @@ export function renderUrl(source: unknown, scope: Scope, budget: Budget = {}): u
   const lead = LEADING_TEMPLATE.exec(source);
   const base = lead ? baseOf(evaluateValue(`{{${lead[1]!}}}`, scope, budget)) : '';
   const component = (value: unknown): string => encodeURIComponent(textOf(value));
-  return base + renderBound(source.slice(lead?.[0].length ?? 0), scope, { value: component, identifier: component }, budget);
+  return (
+    base + renderBound(source.slice(lead?.[0].length ?? 0), scope, { value: component, identifier: component }, budget)
+  );
 }
 
 function baseOf(value: unknown): string {
   if (typeof value !== 'string' || !/^https?:\/\//i.test(value)) {
-    throw new NoetlError('E_TEMPLATE', `a template that starts a URL must give an http(s) URL, not ${JSON.stringify(value)?.slice(0, 100)}`);
+    throw new NoetlError(
+      'E_TEMPLATE',
+      `a template that starts a URL must give an http(s) URL, not ${JSON.stringify(value)?.slice(0, 100)}`,
+    );
   }
   return value;
 }
 
 function textOf(value: unknown): string {
-  if (value === undefined) throw new NoetlError('E_TEMPLATE', 'a template in a URL has no value (an undefined variable or field)');
+  if (value === undefined)
+    throw new NoetlError('E_TEMPLATE', 'a template in a URL has no value (an undefined variable or field)');
   if (value === null) return '';
   if (typeof value === 'string') return value;
   return JSON.stringify(value);

@@ -22,7 +22,8 @@ export function checkSqlTemplates(p: Playbook, report: Report): void {
       for (const field of SQL_FIELDS[tool.kind] ?? []) {
         const text = tool[field];
         if (typeof text !== 'string') continue;
-        for (const problem of sqlTemplateProblems(text)) report('E_PLAYBOOK_SQL_TEMPLATE', [...at, field], `step "${s.name}": ${problem}`);
+        for (const problem of sqlTemplateProblems(text))
+          report('E_PLAYBOOK_SQL_TEMPLATE', [...at, field], `step "${s.name}": ${problem}`);
       }
     });
   }

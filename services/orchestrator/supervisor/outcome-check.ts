@@ -15,7 +15,11 @@ type Completed = Extract<ExecutionEvent, { type: 'step.completed' }>;
 type Failed = Extract<ExecutionEvent, { type: 'step.failed' }>;
 
 /** The event as it may be recorded: itself when it checks out, else the step's failure saying why. */
-export async function checkOutcome(store: ArtifactStore, step: Step | undefined, event: ExecutionEvent): Promise<ExecutionEvent> {
+export async function checkOutcome(
+  store: ArtifactStore,
+  step: Step | undefined,
+  event: ExecutionEvent,
+): Promise<ExecutionEvent> {
   if (step === undefined) return event;
   if (event.type === 'step.failed') return checkFailure(store, step, event);
   if (event.type !== 'step.completed') return event;
@@ -33,14 +37,20 @@ async function checkCompleted(store: ArtifactStore, step: Step, event: Completed
   const { executionId } = event;
   const quality = event.quality;
   if (quality === undefined) {
-    if (step.produces !== undefined) reject(`step "${step.name}" produces ${step.produces}, but its report carries no quality gate result`);
+    if (step.produces !== undefined)
+      reject(`step "${step.name}" produces ${step.produces}, but its report carries no quality gate result`);
     for (const table of tablesOf(event.result)) await store.verify(table, { executionId });
     return;
   }
   if (quality.productId !== step.produces) reject(`step "${step.name}" does not produce ${quality.productId}`);
-  if (!quality.passed) reject(`step "${step.name}" reports ${quality.productId} published, but its gate result did not pass`);
-  if (event.result.kind !== 'table' || event.result.uri !== quality.artifact.uri) reject(`step "${step.name}" reports a result other than the version it published`);
-  await store.verify(quality.artifact, { executionId, published: { productId: quality.productId, materializationId: quality.materializationId } });
+  if (!quality.passed)
+    reject(`step "${step.name}" reports ${quality.productId} published, but its gate result did not pass`);
+  if (event.result.kind !== 'table' || event.result.uri !== quality.artifact.uri)
+    reject(`step "${step.name}" reports a result other than the version it published`);
+  await store.verify(quality.artifact, {
+    executionId,
+    published: { productId: quality.productId, materializationId: quality.materializationId },
+  });
 }
 
 /** A rejected output stays staged: a failure's quality report is kept only if it is about this step's product, in this execution's staging. */

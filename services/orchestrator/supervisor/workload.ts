@@ -20,7 +20,10 @@ export const MAX_WORKLOAD_BYTES = 256 * 1024;
 export function checkWorkload(playbook: Playbook, workload: Record<string, unknown>): void {
   const bytes = Buffer.byteLength(JSON.stringify(workload));
   if (bytes > MAX_WORKLOAD_BYTES) {
-    throw new NoetlError('E_WORKLOAD_TOO_LARGE', `the workload of ${playbook.ref} is ${bytes} bytes as JSON, over the limit of ${MAX_WORKLOAD_BYTES}: pass large data as a table (a product or a step's result), not in the workload`);
+    throw new NoetlError(
+      'E_WORKLOAD_TOO_LARGE',
+      `the workload of ${playbook.ref} is ${bytes} bytes as JSON, over the limit of ${MAX_WORKLOAD_BYTES}: pass large data as a table (a product or a step's result), not in the workload`,
+    );
   }
   const schema = playbook.workloadSchema ?? derivedSchema(playbook.workload);
   const key = JSON.stringify(schema);
@@ -31,8 +34,14 @@ export function checkWorkload(playbook: Playbook, workload: Record<string, unkno
   }
   if (validate(workload)) return;
   const problems = (validate.errors ?? []).map(describe);
-  const what = playbook.workloadSchema ? 'its workload_schema' : 'the keys and types of its workload defaults (it has no workload_schema)';
-  throw new NoetlError('E_WORKLOAD_INVALID', `the workload of ${playbook.ref} does not fit ${what}: ${problems.join('; ')}`, { details: { problems } });
+  const what = playbook.workloadSchema
+    ? 'its workload_schema'
+    : 'the keys and types of its workload defaults (it has no workload_schema)';
+  throw new NoetlError(
+    'E_WORKLOAD_INVALID',
+    `the workload of ${playbook.ref} does not fit ${what}: ${problems.join('; ')}`,
+    { details: { problems } },
+  );
 }
 
 /** The schema a playbook without `workload_schema` gets: its defaults' keys, each with its default's JSON type. */
@@ -48,7 +57,12 @@ function typeOf(value: unknown): Record<string, unknown> {
   return { type: typeof value };
 }
 
-function describe(e: { instancePath: string; keyword: string; message?: string; params: Record<string, unknown> }): string {
+function describe(e: {
+  instancePath: string;
+  keyword: string;
+  message?: string;
+  params: Record<string, unknown>;
+}): string {
   const at = `workload${e.instancePath.replaceAll('/', '.')}`;
   if (e.keyword === 'additionalProperties') return `${at} has no key "${String(e.params.additionalProperty)}"`;
   return `${at} ${e.message ?? 'is invalid'}`;

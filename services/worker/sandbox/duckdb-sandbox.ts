@@ -55,7 +55,10 @@ export class DuckDbSandbox {
     return {
       connect: async () => (await (opened ??= this.open(access))).connect(),
       release: () => {
-        opened?.then((db) => this.release(db), () => undefined);
+        opened?.then(
+          (db) => this.release(db),
+          () => undefined,
+        );
       },
     };
   }

@@ -4,7 +4,17 @@
  * BOOLEAN, null NULL, a list of one scalar type a LIST of it; anything else
  * (an object, a mixed list) is its JSON text as VARCHAR (cast it with ::JSON).
  */
-import { BIGINT, BOOLEAN, DOUBLE, LIST, listValue, SQLNULL, VARCHAR, type DuckDBType, type DuckDBValue } from '@duckdb/node-api';
+import {
+  BIGINT,
+  BOOLEAN,
+  DOUBLE,
+  LIST,
+  listValue,
+  SQLNULL,
+  VARCHAR,
+  type DuckDBType,
+  type DuckDBValue,
+} from '@duckdb/node-api';
 
 export interface DuckDbParams {
   values: DuckDBValue[];

@@ -27,6 +27,7 @@ import { childIdOf, decisionEvent, inFlightUnits, type Dispatch } from './decisi
 import { executionLineage } from './execution-lineage.ts';
 import { checkOutcome } from './outcome-check.ts';
 import { ExecutionStore } from './execution-store.ts';
+import { failPoisoned, isPoison } from './poison.ts';
 import { DEFAULT_POOLS, routeSteps, type PoolConfig } from './pools.ts';
 import type { Running } from './running.ts';
 import { TrailingGraph } from './trailing-graph.ts';
@@ -99,7 +100,7 @@ export class Supervisor {
         });
       } catch (e) {
         // The database is down: nothing can be resumed, and the caller should know. Otherwise only this one is lost.
-        if (!(await this.isPoison(e))) throw e;
+        if (!(await isPoison(this.store, e))) throw e;
         await this.poison(id, e);
       }
     }
@@ -363,17 +364,9 @@ export class Supervisor {
     }
   }
 
-  /** Whether a failure belongs to one execution (poison) rather than to the database or the bus (try again later). */
-  private async isPoison(e: unknown): Promise<boolean> {
-    const err = asNoetlError(e);
-    if (err.code === 'E_BUS_UNAVAILABLE' || err.code === 'E_BUS_CLOSED') return false;
-    return this.store.reachable();
-  }
-
   /** Handles what went wrong with one execution's messages: poison fails it and drops them, anything else hands them back. */
   private async onFailure(executionId: string, e: unknown, deliveries: readonly Delivery<EventsMessage>[], what: string): Promise<void> {
-    const message = asNoetlError(e).message;
-    if (await this.isPoison(e)) {
+    if (await isPoison(this.store, e)) {
       try {
         await this.poison(executionId, e);
         for (const d of deliveries) d.term();
@@ -382,37 +375,22 @@ export class Supervisor {
         this.options.log.error('cannot record a poisoned execution', { execution: executionId, error: asNoetlError(again).message });
       }
     }
-    this.options.log.error(`${what}; will try again`, { execution: executionId, error: message });
+    this.options.log.error(`${what}; will try again`, { execution: executionId, error: asNoetlError(e).message });
     for (const d of deliveries) d.nak(1000);
   }
 
-  /**
-   * Fails an execution that cannot go on (its events cannot be applied or
-   * stored, its commands cannot be sent, it cannot be rebuilt) with
-   * E_EXECUTION_POISONED, written straight to the log: no replay, no engine.
-   * Its running steps are told to stop, and a parent step hears it failed.
-   */
+  /** Fails an execution that cannot go on (poison.ts); what is in memory of it and its listeners hear it ended. */
   private async poison(executionId: string, cause: unknown): Promise<void> {
-    const reason = asNoetlError(cause);
-    const error = { code: 'E_EXECUTION_POISONED', message: `the execution cannot go on, so it was failed (the others carry on): ${reason.code}: ${reason.message.slice(0, 2_000)}`, retryable: false };
-    const failed: ExecutionEvent = { type: 'execution.failed', error, eventId: `${executionId}:poisoned`, executionId, at: new Date().toISOString() };
-    const row = await this.store.execution(executionId);
-    if (!row || row.status !== 'running') return;
-    const { written } = await this.store.append([failed]);
-    this.options.log.error('execution poisoned', { execution: executionId, error: error.message });
+    const failed = await failPoisoned(this.options.bus, this.store, executionId, cause, (parent, body) => this.publishToParent(parent, body, 'failed'));
+    if (!failed) return;
+    this.options.log.error('execution poisoned', { execution: executionId, error: failed.error.message });
     const run = this.running.get(executionId);
     if (run) {
-      run.state = { ...run.state, status: 'failed', error };
+      run.state = { ...run.state, status: 'failed', error: failed.error };
       run.seen.add(failed.eventId);
       this.forgetLater(run);
     }
-    for (const e of written) this.emitter.emit('event', e);
-    await this.options.bus.broadcast(this.options.bus.names.subjects.cancel, { executionId, reason: error.message }).catch(() => undefined);
-    if (row.parent_command) {
-      const p = row.parent_command;
-      const parentError = { ...error, message: `sub-playbook execution ${executionId} failed: ${error.message}` };
-      await this.publishToParent(p, { type: 'step.failed', step: p.step, attempt: p.attempt, ...unitFields(p), error: parentError, durationMs: 0 }, 'failed');
-    }
+    this.emitter.emit('event', failed);
   }
 
   /** An ended execution leaves memory a minute later; a late event rebuilds it from the log. */

@@ -67,6 +67,7 @@ export const ERROR_CATALOGUE = {
   E_BUS_UNAVAILABLE: { retryable: true, meaning: 'the message bus cannot be reached, or lacks JetStream' },
   E_BUS_FORBIDDEN: { retryable: false, meaning: 'NATS refused the credentials, or an action they do not permit' },
   E_MESSAGE_TOO_LARGE: { retryable: false, meaning: "a message is over the bus's maximum message size" },
+  E_EMBEDDER_FAILED: { retryable: true, meaning: 'the embedder could not embed texts (an endpoint error, timeout or a malformed answer)' },
   E_REQUEST_INVALID: { retryable: false, meaning: 'an API request is malformed' },
   E_ROUTE_NOT_FOUND: { retryable: false, meaning: 'no API route at that path' },
   E_METHOD_NOT_ALLOWED: { retryable: false, meaning: 'the API route does not take that method (the Allow header lists those it takes)' },

@@ -6,6 +6,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
+import { vector } from '@electric-sql/pglite/vector';
 import { Kysely, PostgresDialect, type PostgresPool } from 'kysely';
 import { PGliteDialect } from 'kysely-pglite-dialect';
 import pg from 'pg';
@@ -90,7 +91,9 @@ async function openEmbedded(dataDir: string | undefined): Promise<Database> {
   const release = dataDir === undefined ? () => {} : acquireLock(dataDir);
   let pglite: PGlite;
   try {
-    pglite = dataDir === undefined ? await PGlite.create() : await PGlite.create(dataDir);
+    // pgvector comes with the embedded database, for the semantic index (loaded on first CREATE EXTENSION).
+    const options = { extensions: { vector } };
+    pglite = dataDir === undefined ? await PGlite.create(options) : await PGlite.create(dataDir, options);
   } catch (e) {
     release();
     throw e;
